@@ -1,0 +1,90 @@
+package org.lungnodules.fiji;
+
+import java.util.function.BooleanSupplier;
+
+import org.lungnodules.Progress;
+import org.scijava.app.StatusService;
+import org.scijava.command.Command;
+import org.scijava.log.LogService;
+import org.scijava.plugin.Parameter;
+
+/**
+ * Base of our SciJava commands. Each command is a thin front door over the engine: it turns its
+ * {@code @Parameter}s into engine calls, and routes engine progress to the StatusService (which
+ * Fiji shows in its status bar, and {@code ./luna} prints to stderr).
+ * <p>
+ * The parameter names are the public interface: the same keys are used by the Fiji dialog, by
+ * {@code run("...", "key=value")} in macros, by {@code ImageJ --headless --run} and by
+ * {@code ./luna COMMAND key=value}. Rename one and every user's macros break.
+ */
+public abstract class LunaCommand implements Command {
+
+	@Parameter
+	protected StatusService status;
+
+	@Parameter
+	protected LogService log;
+
+	/** Set by a front door that has its own cancel button (ImageJ's Esc key, for one). */
+	private volatile BooleanSupplier cancelRequested = () -> false;
+	private volatile boolean canceled;
+
+	/** The work itself; checked exceptions become clean one-line errors at the front doors. */
+	protected abstract void execute() throws Exception;
+
+	@Override
+	public final void run() {
+		try {
+			execute();
+		}
+		catch (RuntimeException e) {
+			throw e;
+		}
+		catch (Exception e) {
+			throw new CommandFailure(e.getMessage() == null ? e.toString() : e.getMessage(), e);
+		}
+		finally {
+			if (status != null) status.clearStatus();
+		}
+	}
+
+	public void setCancelRequested(BooleanSupplier s) {
+		cancelRequested = s == null ? () -> false : s;
+	}
+
+	public void cancel() {
+		canceled = true;
+	}
+
+	/** Engine progress that goes to the StatusService and honours cancel requests and interrupts. */
+	protected Progress progress() {
+		return new Progress() {
+			private long lastReport;
+			private String lastStage;
+
+			@Override
+			public void report(String stage, double fraction) {
+				long now = System.nanoTime();
+				// The status bar needs no more than ~10 updates a second; more only costs time.
+				if (stage.equals(lastStage) && fraction < 1 && now - lastReport < 100_000_000L) return;
+				lastReport = now;
+				lastStage = stage;
+				if (status != null) status.showStatus((int) Math.round(fraction * 1000), 1000, stage);
+			}
+
+			@Override
+			public boolean isCanceled() {
+				return canceled || cancelRequested.getAsBoolean() || Thread.currentThread().isInterrupted();
+			}
+		};
+	}
+
+	/** A command's failure, carrying a message fit to show a user as is. */
+	public static final class CommandFailure extends RuntimeException {
+		private static final long serialVersionUID = 1L;
+
+		public CommandFailure(String message, Throwable cause) {
+			super(message, cause);
+		}
+	}
+}
