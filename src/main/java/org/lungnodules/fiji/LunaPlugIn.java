@@ -61,7 +61,7 @@ public class LunaPlugIn implements PlugIn {
 	 */
 	public static String tryRun(String command, String options) {
 		try {
-			runCommand(new CommandRunner(context()), command, parseMacroOptions(options));
+			runCommand(new CommandRunner(context()), command, parseMacroOptions(options == null ? "" : options));
 			return "";
 		}
 		catch (Throwable e) {
@@ -70,6 +70,20 @@ public class LunaPlugIn implements PlugIn {
 	}
 
 	static Module runCommand(CommandRunner runner, String command, Map<String, String> params) throws CommandRunner.BadArguments {
+		// ImageJ 1 loads us through its plugin class loader; SciJava and DJL discover plugins and
+		// engines through the thread's context class loader, so it must be ours while we run.
+		Thread thread = Thread.currentThread();
+		ClassLoader previous = thread.getContextClassLoader();
+		thread.setContextClassLoader(LunaPlugIn.class.getClassLoader());
+		try {
+			return runWithStatus(runner, command, params);
+		}
+		finally {
+			thread.setContextClassLoader(previous);
+		}
+	}
+
+	private static Module runWithStatus(CommandRunner runner, String command, Map<String, String> params) throws CommandRunner.BadArguments {
 		ImageJStatus statusBridge = new ImageJStatus();
 		EventService events = runner.context().service(EventService.class);
 		List<org.scijava.event.EventSubscriber<?>> subscribers = events.subscribe(statusBridge);
@@ -94,7 +108,17 @@ public class LunaPlugIn implements PlugIn {
 		catch (ClassNotFoundException e) {
 			// plain ImageJ 1
 		}
-		if (ownContext == null) ownContext = new Context();
+		if (ownContext == null) {
+			Thread thread = Thread.currentThread();
+			ClassLoader previous = thread.getContextClassLoader();
+			thread.setContextClassLoader(LunaPlugIn.class.getClassLoader());
+			try {
+				ownContext = new Context();
+			}
+			finally {
+				thread.setContextClassLoader(previous);
+			}
+		}
 		return ownContext;
 	}
 
