@@ -85,7 +85,8 @@ def rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks, metad
     item = storage.array.itemsize
     view = np.lib.stride_tricks.as_strided(base, shape=size, strides=[s * item for s in stride]) if numel > 0 \
         else np.zeros(size, dtype=storage.array.dtype)
-    return Tensor(storage.stype.dtype_name, np.ascontiguousarray(view))
+    # np.array, not np.ascontiguousarray: the latter turns 0-d tensors into shape (1,)
+    return Tensor(storage.stype.dtype_name, np.array(view, copy=True, order="C"))
 
 
 def rebuild_parameter(data, requires_grad, hooks):
