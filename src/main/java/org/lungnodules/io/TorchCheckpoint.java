@@ -112,9 +112,15 @@ public final class TorchCheckpoint {
 		};
 
 		Unpickler magic = new Unpickler(file, "magic number pickle", buf, 0, buf.length, noStorages);
-		Object magicValue = magic.load();
+		Object magicValue;
+		try {
+			magicValue = magic.load();
+		} catch (CheckpointException e) {
+			magicValue = e;
+		}
 		if (!(magicValue instanceof BigInteger && magicValue.equals(LEGACY_MAGIC)))
-			throw new CheckpointException(file, "not a PyTorch checkpoint (no zip signature and no legacy magic number)");
+			throw new CheckpointException(file, "not a PyTorch checkpoint (no zip signature and no legacy magic number)",
+				magicValue instanceof Throwable ? (Throwable) magicValue : null);
 		Unpickler protocol = new Unpickler(file, "protocol pickle", buf, magic.position(), buf.length, noStorages);
 		Object protocolValue = protocol.load();
 		if (!Long.valueOf(LEGACY_PROTOCOL).equals(protocolValue))
