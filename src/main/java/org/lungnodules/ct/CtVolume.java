@@ -1,5 +1,6 @@
 package org.lungnodules.ct;
 
+import java.util.Arrays;
 import java.util.Objects;
 
 import net.imglib2.Cursor;
@@ -64,6 +65,10 @@ public final class CtVolume {
 	 * cannot poison a whole batch.
 	 */
 	public void copyBox(int[] startIrc, int[] sizeIrc, float[] dst, int offset, float lo, float hi) {
+		long count = checkedSize(sizeIrc);
+		if (startIrc.length != 3) throw new IllegalArgumentException("A box start needs 3 values (index, row, col)");
+		if (offset < 0 || offset + count > dst.length)
+			throw new IndexOutOfBoundsException("A box of " + count + " voxels does not fit at " + offset + " in an array of " + dst.length);
 		long[] min = { startIrc[2], startIrc[1], startIrc[0] };
 		long[] max = { startIrc[2] + sizeIrc[2] - 1L, startIrc[1] + sizeIrc[1] - 1L, startIrc[0] + sizeIrc[0] - 1L };
 		for (int d = 0; d < 3; d++)
@@ -88,6 +93,8 @@ public final class CtVolume {
 	 *         centre lies outside the volume
 	 */
 	public int[] cropStart(int[] centerIrc, int[] sizeIrc) {
+		checkedSize(sizeIrc);
+		if (centerIrc.length != 3) throw new IllegalArgumentException("A crop centre needs 3 values (index, row, col)");
 		int[] shape = shapeIrc();
 		int[] start = new int[3];
 		String[] names = { "index (z)", "row (y)", "col (x)" };
@@ -108,8 +115,20 @@ public final class CtVolume {
 
 	/** A crop by {@link #cropStart}, clamped to [{@link #HU_MIN}, {@link #HU_MAX}], C order. */
 	public float[] crop(int[] centerIrc, int[] sizeIrc) {
-		float[] out = new float[sizeIrc[0] * sizeIrc[1] * sizeIrc[2]];
-		copyBox(cropStart(centerIrc, sizeIrc), sizeIrc, out, 0, HU_MIN, HU_MAX);
+		// cropStart first: it refuses crops larger than the CT, which bounds the allocation below.
+		int[] start = cropStart(centerIrc, sizeIrc);
+		long count = checkedSize(sizeIrc);
+		if (count > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("A crop of " + count + " voxels is too large for one array");
+		float[] out = new float[(int) count];
+		copyBox(start, sizeIrc, out, 0, HU_MIN, HU_MAX);
 		return out;
+	}
+
+	/** Voxel count of a box, after checking it has 3 positive sizes (a zero or negative size is a caller bug). */
+	private static long checkedSize(int[] sizeIrc) {
+		if (sizeIrc.length != 3) throw new IllegalArgumentException("A box size needs 3 values (index, row, col)");
+		for (int s : sizeIrc)
+			if (s < 1) throw new IllegalArgumentException("Box sizes must be positive: " + Arrays.toString(sizeIrc));
+		return (long) sizeIrc[0] * sizeIrc[1] * sizeIrc[2];
 	}
 }

@@ -10,9 +10,13 @@ import java.util.Arrays;
  * {@code D[r][c]} = component r of the direction of image axis c, which is what SimpleITK's
  * {@code GetDirection()} returns. World = D · (col·sx, row·sy, index·sz) + origin.
  * <p>
- * The published recipe converts world to voxel with {@code (xyz - origin) @ inv(D) / spacing},
- * which equals the exact inverse used here only when D is orthonormal (always true for real
- * scanners). We use the exact inverse so that the two conversions are always each other's inverse.
+ * The published recipe converts world to voxel with {@code (xyz - origin) @ inv(D) / spacing}.
+ * With xyz as a row vector that is {@code inv(D)ᵀ · (xyz - origin)}, which is the inverse of its
+ * own voxel-to-world ({@code D · v + origin}) only when {@code inv(D)ᵀ = inv(D)}, i.e. when D is
+ * symmetric: the identity and axis flips, which is every LUNA16 scan, but not a rotated scan
+ * (orthonormal is not enough: then the recipe applies D where Dᵀ is needed). We use the exact
+ * inverse, as ITK does, so that the two conversions are always each other's inverse; results equal
+ * the recipe's whenever the recipe is self-consistent.
  */
 public final class Geometry {
 
