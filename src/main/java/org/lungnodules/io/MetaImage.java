@@ -160,7 +160,13 @@ public final class MetaImage {
 	private static Img<? extends RealType<?>> readVoxels(MetaImageHeader h) throws IOException {
 		long count = h.elementCount();
 		long bytes = count * h.type.bytes();
-		List<Segment> segments = locate(h, bytes);
+		List<Segment> segments;
+		try {
+			segments = locate(h, bytes);
+		}
+		catch (MetaImageException e) {
+			throw aboutData(h, e);
+		}
 		// Every size check is done; only now is memory allocated.
 		long maxHeap = Runtime.getRuntime().maxMemory();
 		if (bytes > maxHeap)
@@ -200,8 +206,17 @@ public final class MetaImage {
 				if (h.compressed) VoxelStreams.readZlib(ch, s.path, s.offset, s.storedBytes, s.voxelBytes, chunk, sink);
 				else VoxelStreams.readRaw(ch, s.path, s.offset, s.voxelBytes, chunk, sink);
 			}
+			catch (MetaImageException e) {
+				throw aboutData(h, e);
+			}
 		}
 		return img;
+	}
+
+	/** A problem found in a separate data file, reported against the header the user opened. */
+	private static MetaImageException aboutData(MetaImageHeader h, MetaImageException e) {
+		if (e.file() == null || e.file().equals(h.file)) return e;
+		return new MetaImageException(h.file, "data file " + e.getMessage(), e);
 	}
 
 	/** Finds and size-checks every stretch of voxel data the header names, before anything is allocated. */
