@@ -417,10 +417,23 @@ public final class MetaImage {
 		}
 	}
 
+	/**
+	 * A new empty file next to the target. Not Files.createTempFile: that makes owner-only (0600)
+	 * files, and the moved result should get the usual permissions (umask) like any other file.
+	 */
 	private static Path temp(Path folder, String name, List<Path> temps) throws IOException {
-		Path t = Files.createTempFile(folder, "." + name + ".", ".tmp");
-		temps.add(t);
-		return t;
+		java.util.concurrent.ThreadLocalRandom random = java.util.concurrent.ThreadLocalRandom.current();
+		for (int attempt = 0;; attempt++) {
+			Path t = folder.resolve("." + name + "." + Long.toHexString(random.nextLong() & Long.MAX_VALUE) + ".tmp");
+			try {
+				Files.createFile(t);
+				temps.add(t);
+				return t;
+			}
+			catch (java.nio.file.FileAlreadyExistsException e) {
+				if (attempt > 10) throw e;
+			}
+		}
 	}
 
 	private static void moveAtomically(Path from, Path to) throws IOException {

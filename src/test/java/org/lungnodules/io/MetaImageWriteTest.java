@@ -212,6 +212,12 @@ class MetaImageWriteTest {
 		assertSameVoxels(img, MetaImage.read(file).image());
 		assertNoTempFiles();
 		assertThrows(MetaImageException.class, () -> MetaImage.write(dir.resolve("x.tif"), m, false));
+		// Results are ordinary files for other users too (temporary files are created 0600 by Files.createTempFile).
+		if (Files.getFileStore(dir).supportsFileAttributeView("posix")) {
+			Path probe = Files.createFile(dir.resolve("probe"));
+			assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(file));
+			assertEquals(Files.getPosixFilePermissions(probe), Files.getPosixFilePermissions(dir.resolve("h.zraw")));
+		}
 	}
 
 	private void assertNoTempFiles() throws IOException {
