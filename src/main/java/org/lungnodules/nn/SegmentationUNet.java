@@ -2,7 +2,6 @@ package org.lungnodules.nn;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -12,7 +11,6 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Activation;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.convolutional.Conv2dTranspose;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
@@ -22,8 +20,10 @@ import ai.djl.util.PairList;
  * The book's segmentation network ("UNetWrapper"): BatchNorm2d over the 7 input slices, a padded
  * U-Net of depth 3 with 16/32/64 channels, and a sigmoid.
  * <ul>
- * <li>Conv block: conv 3×3 → activation → BatchNorm → conv 3×3 → activation → BatchNorm
- * (keys {@code block.0}, {@code block.2}, {@code block.3}, {@code block.5}).</li>
+ * <li>Conv block: conv 3×3 → ReLU → BatchNorm → conv 3×3 → ReLU → BatchNorm (keys {@code block.0},
+ * {@code block.2}, {@code block.3}, {@code block.5}). The copy of util/unet.py in the book's
+ * repository shows LeakyReLU, but PyTorch's reference outputs for these weights match ReLU (to
+ * 2e-7) and not LeakyReLU(0.01) (off by up to 1.0), so ReLU it is.</li>
  * <li>Down-sampling between levels: 2×2 average pooling.</li>
  * <li>Up block: ConvTranspose2d(k=2, s=2), then concatenation (up-sampled, skip) along channels,
  * then a conv block. The published code center-crops the skip first; with padding that is a no-op.</li>
@@ -35,15 +35,6 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 
 	public static final int IN_CHANNELS = 7;
 	private static final int DEPTH = 3, FIRST_WIDTH = 16;
-
-	/** The activation inside the conv blocks; the reference outputs decide which one the weights expect. */
-	enum ConvActivation {
-		RELU(Activation::relu), LEAKY_RELU(x -> Activation.leakyRelu(x, 0.01f));
-
-		final UnaryOperator<NDArray> function;
-
-		ConvActivation(UnaryOperator<NDArray> function) { this.function = function; }
-	}
 
 	/** conv, activation, BatchNorm, conv, activation, BatchNorm: PyTorch's UNetConvBlock. */
 	private static final class ConvBlock {
@@ -57,10 +48,10 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 			norm5 = parent.add(name + "_bn5", Networks.batchNorm());
 		}
 
-		NDArray forward(ParameterStore store, NDArray x, boolean training, UnaryOperator<NDArray> activation) {
-			x = activation.apply(conv0.forward(store, new NDList(x), training).head());
+		NDArray forward(ParameterStore store, NDArray x, boolean training) {
+			x = Activation.relu(conv0.forward(store, new NDList(x), training).head());
 			x = norm2.forward(store, new NDList(x), training).head();
-			x = activation.apply(conv3.forward(store, new NDList(x), training).head());
+			x = Activation.relu(conv3.forward(store, new NDList(x), training).head());
 			return norm5.forward(store, new NDList(x), training).head();
 		}
 
@@ -84,28 +75,21 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		<B extends ai.djl.nn.Block> B add(String name, B block);
 	}
 
-	private final ConvActivation activation;
 	private final BatchNorm inputBatchNorm;
 	private final ConvBlock[] down = new ConvBlock[DEPTH];
-	private final Conv2dTranspose[] up = new Conv2dTranspose[DEPTH - 1];
+	private final UpConvolution[] up = new UpConvolution[DEPTH - 1];
 	private final ConvBlock[] upConv = new ConvBlock[DEPTH - 1];
 	private final Conv2d last;
 	private TorchLayout layout;
 
 	public SegmentationUNet() {
-		this(ConvActivation.RELU);
-	}
-
-	SegmentationUNet(ConvActivation activation) {
-		this.activation = activation;
 		AbstractBlockAccess access = this::addChildBlock;
 		inputBatchNorm = addChildBlock("input_batchnorm", Networks.batchNorm());
 		for (int i = 0; i < DEPTH; i++)
 			down[i] = new ConvBlock(access, "down" + i, FIRST_WIDTH << i);
 		for (int i = 0; i < DEPTH - 1; i++) {
 			int filters = FIRST_WIDTH << (DEPTH - 2 - i);
-			up[i] = addChildBlock("up" + i + "_up", Conv2dTranspose.builder().setFilters(filters)
-				.setKernelShape(new Shape(2, 2)).optStride(new Shape(2, 2)).build());
+			up[i] = addChildBlock("up" + i + "_up", new UpConvolution(filters));
 			upConv[i] = new ConvBlock(access, "up" + i, filters);
 		}
 		last = addChildBlock("last", conv(1, 1, 0));
@@ -124,7 +108,7 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		x = inputBatchNorm.forward(store, new NDList(x), training).head();
 		List<NDArray> skips = new ArrayList<>();
 		for (int i = 0; i < DEPTH; i++) {
-			x = down[i].forward(store, x, training, activation.function);
+			x = down[i].forward(store, x, training);
 			if (i < DEPTH - 1) {
 				skips.add(x);
 				x = Pool.avgPool2d(x, new Shape(2, 2), new Shape(2, 2), new Shape(0, 0), false, true);
@@ -133,7 +117,7 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		for (int i = 0; i < DEPTH - 1; i++) {
 			NDArray upsampled = up[i].forward(store, new NDList(x), training).head();
 			x = upsampled.concat(skips.get(skips.size() - 1 - i), 1);
-			x = upConv[i].forward(store, x, training, activation.function);
+			x = upConv[i].forward(store, x, training);
 		}
 		x = last.forward(store, new NDList(x), training).head();
 		return new NDList(Activation.sigmoid(x));
