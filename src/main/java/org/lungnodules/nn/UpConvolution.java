@@ -43,11 +43,17 @@ final class UpConvolution extends AbstractBlock {
 		NDArray w = store.getValue(weight, x.getDevice(), training);
 		NDArray b = store.getValue(bias, x.getDevice(), training);
 		long n = x.getShape().get(0), c = x.getShape().get(1), h = x.getShape().get(2), wd = x.getShape().get(3);
+		// Views of the parameters would belong to the parameters' manager and outlive the batch:
+		// hand them to the input's manager, which the caller closes after the batch.
+		NDArray kernel = w.reshape(c, filters * 4);
+		NDArray offset = b.reshape(1, filters, 1, 1);
+		kernel.attach(x.getManager());
+		offset.attach(x.getManager());
 		NDArray pixels = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c); // one row of channels per pixel
-		NDArray patches = pixels.matMul(w.reshape(c, filters * 4)); // per pixel: (o, a, b)
+		NDArray patches = pixels.matMul(kernel); // per pixel: (o, a, b)
 		NDArray out = patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 3, 1, 4, 2, 5) // n, o, i, a, j, b
 			.reshape(n, filters, h * 2, wd * 2);
-		return new NDList(out.add(b.reshape(1, filters, 1, 1)));
+		return new NDList(out.add(offset));
 	}
 
 	@Override
