@@ -73,6 +73,14 @@ public final class Inference implements Closeable {
 	}
 
 	static {
+		configureEngine();
+	}
+
+	/**
+	 * Sets {@code ai.djl.pytorch.num_interop_threads} to 1 unless the user chose a value. It only takes
+	 * effect if called before DJL's PyTorch engine starts (the first NDManager); idempotent.
+	 */
+	public static void configureEngine() {
 		if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null)
 			System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
 	}
