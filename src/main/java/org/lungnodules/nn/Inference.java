@@ -1,0 +1,281 @@
+package org.lungnodules.nn;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Locale;
+import java.util.Map;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.BaseNDManager;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+
+import org.lungnodules.io.Tensor;
+import org.lungnodules.io.TorchCheckpoint;
+
+/**
+ * The inference service: loads the networks once, keeps them on one device and runs batches.
+ * <p>
+ * <b>Memory.</b> Each batch runs in its own {@link NDManager} sub-manager that is closed before the
+ * next batch starts, so besides the weights at most one batch of arrays is alive. Inputs are staged
+ * through one reusable direct buffer and outputs copied straight into the caller's result array.
+ * <p>
+ * <b>Threads.</b> Thread-safe by serialization: the public methods are {@code synchronized}, because a
+ * single PyTorch forward already uses all intra-op threads. For concurrent inference open one
+ * {@code Inference} per worker. Thread counts are PyTorch's process-wide settings: the system
+ * properties {@code ai.djl.pytorch.num_threads} (intra-op, default: all cores) and
+ * {@code ai.djl.pytorch.num_interop_threads} (set here to 1 if unset, as these eager networks never
+ * fork) are read when DJL's PyTorch engine starts; {@link Builder#threads(int)} changes the intra-op
+ * count later. {@code ai.djl.pytorch.graph_optimizer} only concerns TorchScript models and does not
+ * apply to these blocks.
+ * <p>
+ * <b>No autograd.</b> DJL's PyTorch engine disables grad mode when it starts, but PyTorch's grad mode is
+ * per thread; the parameters are therefore frozen ({@code requires_grad = false}), so no graph is
+ * recorded on any thread.
+ */
+public final class Inference implements Closeable {
+
+	/** Voxels of one classifier chunk (1 × 32 × 48 × 48). */
+	public static final int CHUNK_VOXELS = NoduleClassifier.DEPTH * NoduleClassifier.HEIGHT * NoduleClassifier.WIDTH;
+
+	/** Rough peak bytes of activations per sample, to size batches from a memory budget. */
+	private static final long CLS_BYTES_PER_CHUNK = 16L << 20;
+	private static final long SEG_BYTES_PER_PIXEL = 700;
+	private static final int MAX_BATCH = 64;
+
+	public enum DeviceChoice {
+		AUTO, CPU, GPU;
+
+		public static DeviceChoice parse(String s) {
+			try {
+				return valueOf(s.trim().toUpperCase(Locale.ROOT));
+			} catch (IllegalArgumentException e) {
+				throw new IllegalArgumentException("Unknown device '" + s + "': expected auto, cpu or gpu");
+			}
+		}
+	}
+
+	/** Classifier outputs for n samples, row-major n × 2; column 1 is the positive class. */
+	public record Classification(int count, float[] logits, float[] probabilities) {
+		/** Softmax probability of the positive class (nodule, or malignant) of sample i. */
+		public float positive(int i) { return probabilities[2 * i + 1]; }
+	}
+
+	static {
+		configureEngine();
+	}
+
+	/**
+	 * Sets {@code ai.djl.pytorch.num_interop_threads} to 1 unless the user chose a value. It only takes
+	 * effect if called before DJL's PyTorch engine starts (the first NDManager); idempotent.
+	 */
+	public static void configureEngine() {
+		if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null)
+			System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+	}
+
+	private final Device device;
+	private final NDManager base;
+	private final Map<Networks.Kind, TorchModule> networks = new EnumMap<>(Networks.Kind.class);
+	private final int fixedBatch;
+	private final long memoryBudget;
+	private ByteBuffer staging = ByteBuffer.allocateDirect(0);
+	private boolean closed;
+
+	private Inference(Builder b) throws IOException {
+		Engine engine = Engine.getEngine("PyTorch");
+		if (b.threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(b.threads);
+		device = resolveDevice(b.device, engine.getGpuCount());
+		fixedBatch = b.batchSize;
+		memoryBudget = b.memoryBudget > 0 ? b.memoryBudget : defaultBudget(device);
+		base = NDManager.newBaseManager(device, "PyTorch");
+		try {
+			for (Map.Entry<Networks.Kind, Map<String, Tensor>> e : b.stateDicts.entrySet()) {
+				TorchModule net = Networks.create(e.getKey(), base);
+				StateDicts.load(net, e.getValue(), b.sources.get(e.getKey()));
+				for (String key : net.torchLayout().keys()) {
+					Parameter p = net.torchLayout().parameter(key);
+					if (p != null) p.freeze(true);
+				}
+				networks.put(e.getKey(), net);
+			}
+		} catch (IOException | RuntimeException e) {
+			base.close();
+			throw e;
+		}
+	}
+
+	static Device resolveDevice(DeviceChoice choice, int gpuCount) {
+		switch (choice) {
+			case CPU: return Device.cpu();
+			case GPU:
+				if (gpuCount == 0)
+					throw new IllegalStateException("device=gpu was requested, but DJL's PyTorch engine sees no GPU " +
+						"(CPU-only native library, or no CUDA driver); use device=cpu or auto");
+				return Device.gpu();
+			default: return gpuCount > 0 ? Device.gpu() : Device.cpu();
+		}
+	}
+
+	private static long defaultBudget(Device device) {
+		if (device.isGpu()) {
+			try {
+				java.lang.management.MemoryUsage m = ai.djl.util.cuda.CudaUtils.getGpuMemory(device);
+				return Math.max(256L << 20, (m.getMax() - m.getCommitted()) / 2);
+			} catch (RuntimeException | LinkageError e) {
+				return 1L << 30;
+			}
+		}
+		long physical = 8L << 30;
+		if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)
+			physical = os.getTotalMemorySize();
+		return Math.max(256L << 20, Math.min(2L << 30, physical / 4));
+	}
+
+	public static Builder builder() { return new Builder(); }
+
+	public static final class Builder {
+		private DeviceChoice device = DeviceChoice.AUTO;
+		private final Map<Networks.Kind, Map<String, Tensor>> stateDicts = new EnumMap<>(Networks.Kind.class);
+		private final Map<Networks.Kind, String> sources = new EnumMap<>(Networks.Kind.class);
+		private int batchSize, threads;
+		private long memoryBudget;
+
+		public Builder device(DeviceChoice d) { device = d; return this; }
+		public Builder device(String d) { return device(DeviceChoice.parse(d)); }
+
+		/** Loads a network from a state dict; {@code source} names it in error messages. */
+		public Builder network(Networks.Kind kind, Map<String, Tensor> stateDict, String source) {
+			stateDicts.put(kind, stateDict);
+			sources.put(kind, source);
+			return this;
+		}
+
+		/** Loads a network from a checkpoint file (legacy .state or zip format). */
+		public Builder network(Networks.Kind kind, Path checkpoint) throws IOException {
+			return network(kind, TorchCheckpoint.read(checkpoint).stateDict(), checkpoint.toString());
+		}
+
+		/** Fixed batch size; 0 (default) chooses it from the memory budget. */
+		public Builder batchSize(int n) {
+			if (n < 0) throw new IllegalArgumentException("batch size must be >= 0");
+			batchSize = n;
+			return this;
+		}
+
+		/** Bytes of activations a batch may use; 0 (default) = a quarter of RAM up to 2 GiB, or half the free GPU memory. */
+		public Builder memoryBudget(long bytes) { memoryBudget = bytes; return this; }
+
+		/** PyTorch intra-op threads (process-wide); 0 keeps the current setting. */
+		public Builder threads(int n) { threads = n; return this; }
+
+		public Inference build() throws IOException { return new Inference(this); }
+	}
+
+	public Device device() { return device; }
+
+	/** Batch size used for a network kind; h and w matter only for seg. */
+	public int batchSize(Networks.Kind kind, int h, int w) {
+		if (fixedBatch > 0) return fixedBatch;
+		long perSample = kind == Networks.Kind.SEG ? SEG_BYTES_PER_PIXEL * h * w : CLS_BYTES_PER_CHUNK;
+		return (int) Math.max(1, Math.min(MAX_BATCH, memoryBudget / perSample));
+	}
+
+	/** Nodule classifier on n chunks of 32×48×48 (C order, stacked), HU clamped to [−1000, 1000]. */
+	public synchronized Classification classify(float[] chunks, int n) {
+		return runClassifier(Networks.Kind.CLS, chunks, n);
+	}
+
+	/** Malignancy classifier, same input as {@link #classify}. */
+	public synchronized Classification malignancy(float[] chunks, int n) {
+		return runClassifier(Networks.Kind.MAL, chunks, n);
+	}
+
+	private Classification runClassifier(Networks.Kind kind, float[] chunks, int n) {
+		checkInput(chunks, n, CHUNK_VOXELS, "chunks");
+		float[] logits = new float[2 * n], probs = new float[2 * n];
+		int batch = batchSize(kind, 0, 0);
+		for (int start = 0; start < n; start += batch) {
+			int count = Math.min(batch, n - start);
+			try (NDManager m = base.newSubManager()) {
+				NDList out = forward(kind, m, chunks, start * (long) CHUNK_VOXELS, Networks.batchShape(kind, count, 0, 0));
+				copyOut(out.get(0), logits, 2 * start);
+				copyOut(out.get(1), probs, 2 * start);
+			}
+		}
+		return new Classification(n, logits, probs);
+	}
+
+	/**
+	 * U-Net on n inputs of 7×h×w (C order, stacked; h and w multiples of 4). Returns the n×h×w
+	 * probabilities.
+	 */
+	public synchronized float[] segment(float[] input, int n, int h, int w) {
+		if (h <= 0 || w <= 0 || h % 4 != 0 || w % 4 != 0)
+			throw new IllegalArgumentException("U-Net slices must be multiples of 4 in size, got " + h + "×" + w);
+		long perSample = (long) SegmentationUNet.IN_CHANNELS * h * w;
+		checkInput(input, n, perSample, "slices");
+		float[] out = new float[Math.toIntExact((long) n * h * w)];
+		int batch = batchSize(Networks.Kind.SEG, h, w);
+		for (int start = 0; start < n; start += batch) {
+			int count = Math.min(batch, n - start);
+			try (NDManager m = base.newSubManager()) {
+				NDList result = forward(Networks.Kind.SEG, m, input, start * perSample, Networks.batchShape(Networks.Kind.SEG, count, h, w));
+				copyOut(result.head(), out, start * h * w);
+			}
+		}
+		return out;
+	}
+
+	private NDList forward(Networks.Kind kind, NDManager batchManager, float[] data, long offset, Shape shape) {
+		if (closed) throw new IllegalStateException("Inference is closed");
+		TorchModule net = networks.get(kind);
+		if (net == null) throw new IllegalStateException("No " + kind.name().toLowerCase(Locale.ROOT) + " network was loaded");
+		int len = Math.toIntExact(shape.size());
+		if (staging.capacity() < len * 4L)
+			staging = ByteBuffer.allocateDirect(len * 4).order(ByteOrder.nativeOrder());
+		staging.clear();
+		staging.asFloatBuffer().put(data, Math.toIntExact(offset), len);
+		staging.limit(len * 4);
+		// A direct buffer in native order goes to PyTorch without another Java-side copy.
+		NDArray x = batchManager.create(staging, shape, DataType.FLOAT32);
+		return net.forward(new ParameterStore(batchManager, false), new NDList(x), false);
+	}
+
+	private static void copyOut(NDArray array, float[] dest, int offset) {
+		ByteBuffer b = array.toByteBuffer();
+		b.order(ByteOrder.nativeOrder()).asFloatBuffer().get(dest, offset, Math.toIntExact(array.size()));
+	}
+
+	private static void checkInput(float[] data, int n, long perSample, String what) {
+		if (n < 0) throw new IllegalArgumentException("Negative number of " + what + ": " + n);
+		if (data.length < n * perSample)
+			throw new IllegalArgumentException(n + " " + what + " need " + n * perSample + " floats, got " + data.length);
+	}
+
+	/** Arrays currently held by the base manager (the weights); for leak checks. */
+	int managedArrayCount() {
+		return ((BaseNDManager) base).getManagedArrays().size();
+	}
+
+	TorchModule network(Networks.Kind kind) { return networks.get(kind); }
+
+	@Override
+	public synchronized void close() {
+		if (!closed) {
+			closed = true;
+			base.close();
+		}
+	}
+}

@@ -1,0 +1,69 @@
+package org.lungnodules.nn;
+
+import java.io.PrintStream;
+import java.util.Map;
+import java.util.Random;
+
+import ai.djl.ndarray.NDManager;
+
+import org.lungnodules.io.Tensor;
+
+/**
+ * Throughput of the {@link Inference} service on random input with randomly initialized weights
+ * (speed does not depend on the weight values): classifier chunks/s at batch 32 and U-Net slices/s
+ * at 512×512, batch 8, each measured after warm-up.
+ * <p>
+ * Options: {@code device} (auto|cpu|gpu, default auto), {@code threads} (intra-op, default PyTorch's),
+ * {@code warmup} (batches, default 2), {@code batches} (timed batches, default 5),
+ * {@code clsBatch} (32), {@code segBatch} (8), {@code size} (512).
+ */
+public final class InferenceBenchmark {
+
+	private InferenceBenchmark() {}
+
+	public static void run(PrintStream out, Map<String, String> options) throws Exception {
+		Inference.configureEngine(); // before the first NDManager starts the engine
+		String device = options.getOrDefault("device", "auto");
+		int threads = Integer.parseInt(options.getOrDefault("threads", "0"));
+		int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));
+		int batches = Integer.parseInt(options.getOrDefault("batches", "5"));
+		int clsBatch = Integer.parseInt(options.getOrDefault("clsBatch", "32"));
+		int segBatch = Integer.parseInt(options.getOrDefault("segBatch", "8"));
+		int size = Integer.parseInt(options.getOrDefault("size", "512"));
+
+		Map<String, Tensor> cls, seg;
+		try (NDManager m = NDManager.newBaseManager()) {
+			TorchModule c = Networks.create(Networks.Kind.CLS, m), s = Networks.create(Networks.Kind.SEG, m);
+			Networks.initializeFromScratch(c, 1);
+			Networks.initializeFromScratch(s, 2);
+			cls = StateDicts.export(c);
+			seg = StateDicts.export(s);
+		}
+		Random random = new Random(3);
+		float[] chunks = randomHu(random, clsBatch * Inference.CHUNK_VOXELS);
+		float[] slices = randomHu(random, segBatch * SegmentationUNet.IN_CHANNELS * size * size);
+
+		try (Inference inf = Inference.builder().device(device).threads(threads)
+			.network(Networks.Kind.CLS, cls, "random cls").network(Networks.Kind.SEG, seg, "random seg").build()) {
+			out.printf("device %s, intra-op threads %d%n", inf.device(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
+			for (int i = 0; i < warmup; i++) inf.classify(chunks, clsBatch);
+			long t0 = System.nanoTime();
+			for (int i = 0; i < batches; i++) inf.classify(chunks, clsBatch);
+			double s = (System.nanoTime() - t0) / 1e9;
+			out.printf("classifier: %.1f chunks/s (batch %d, %d batches, %.2f s)%n", batches * clsBatch / s, clsBatch, batches, s);
+
+			for (int i = 0; i < warmup; i++) inf.segment(slices, segBatch, size, size);
+			t0 = System.nanoTime();
+			for (int i = 0; i < batches; i++) inf.segment(slices, segBatch, size, size);
+			s = (System.nanoTime() - t0) / 1e9;
+			out.printf("u-net: %.2f slices/s (%dx%d, batch %d, %d batches, %.2f s)%n", batches * segBatch / s, size, size,
+				segBatch, batches, s);
+		}
+	}
+
+	private static float[] randomHu(Random random, int n) {
+		float[] v = new float[n];
+		for (int i = 0; i < n; i++) v[i] = Math.max(-1000f, Math.min(1000f, (float) (random.nextGaussian() * 400 - 500)));
+		return v;
+	}
+}

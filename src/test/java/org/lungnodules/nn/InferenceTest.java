@@ -1,0 +1,99 @@
+package org.lungnodules.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Random;
+
+import ai.djl.Device;
+
+import org.junit.jupiter.api.Test;
+import org.lungnodules.SharedData;
+
+/** The inference service gives the reference results in any batching, and leaks no arrays. */
+class InferenceTest {
+
+	private static Inference open(int batchSize) throws IOException {
+		return Inference.builder().device("cpu").batchSize(batchSize)
+			.network(Networks.Kind.CLS, NetworkReferenceTest.weights(NetworkReferenceTest.CLS), "cls")
+			.network(Networks.Kind.SEG, NetworkReferenceTest.weights(NetworkReferenceTest.SEG), "seg")
+			.build();
+	}
+
+	@Test
+	void classifyMatchesPyTorchInUnevenBatches() throws IOException {
+		float[] input = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/cls-inputs.raw"));
+		List<String> rows = Files.readAllLines(SharedData.require("reference/unit/cls-expected.csv"));
+		try (Inference inf = open(3)) { // batches of 3, 3, 2
+			Inference.Classification c = inf.classify(input, 8);
+			assertEquals(8, c.count());
+			for (int i = 0; i < 8; i++) {
+				String[] f = rows.get(i + 1).split(",");
+				assertEquals(Double.parseDouble(f[1]), c.logits()[2 * i], 1e-3);
+				assertEquals(Double.parseDouble(f[2]), c.logits()[2 * i + 1], 1e-3);
+				assertEquals(Double.parseDouble(f[3]), c.positive(i), 1e-4);
+				assertEquals(1.0, c.probabilities()[2 * i] + c.positive(i), 1e-6);
+			}
+		}
+	}
+
+	@Test
+	void segmentMatchesPyTorchInUnevenBatches() throws IOException {
+		float[] input = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/seg-inputs.raw"));
+		float[] expected = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/seg-expected.raw"));
+		try (Inference inf = open(3)) {
+			float[] got = inf.segment(input, 4, 64, 64);
+			assertEquals(expected.length, got.length);
+			for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-4, "index " + i);
+		}
+	}
+
+	@Test
+	void fullSizeSliceWorks() throws IOException {
+		float[] input = new float[7 * 512 * 512];
+		Random r = new Random(1);
+		for (int i = 0; i < input.length; i++) input[i] = (float) (r.nextGaussian() * 500 - 500);
+		try (Inference inf = open(0)) {
+			assertTrue(inf.batchSize(Networks.Kind.SEG, 512, 512) >= 1);
+			float[] p = inf.segment(input, 1, 512, 512);
+			assertEquals(512 * 512, p.length);
+			for (float v : p) assertTrue(v >= 0 && v <= 1, "probability " + v);
+		}
+	}
+
+	@Test
+	void manyBatchesLeaveNoArraysBehind() throws IOException {
+		try (Inference inf = open(1)) {
+			int before = inf.managedArrayCount();
+			float[] slices = new float[2000 * 7 * 4 * 4];
+			float[] p = inf.segment(slices, 2000, 4, 4); // 2,000 batches of one 4×4 slice
+			assertEquals(2000 * 16, p.length);
+			inf.classify(new float[5 * Inference.CHUNK_VOXELS], 5);
+			assertEquals(before, inf.managedArrayCount());
+		}
+	}
+
+	@Test
+	void badRequestsFailClearly() throws IOException {
+		try (Inference inf = open(0)) {
+			assertThrows(IllegalArgumentException.class, () -> inf.classify(new float[10], 1));
+			assertThrows(IllegalArgumentException.class, () -> inf.segment(new float[7 * 6 * 6], 1, 6, 6));
+			IllegalStateException e = assertThrows(IllegalStateException.class, () -> inf.malignancy(new float[Inference.CHUNK_VOXELS], 1));
+			assertTrue(e.getMessage().contains("mal"), e.getMessage());
+		}
+	}
+
+	@Test
+	void deviceChoice() {
+		assertEquals(Device.cpu(), Inference.resolveDevice(Inference.DeviceChoice.AUTO, 0));
+		assertEquals(Device.gpu(), Inference.resolveDevice(Inference.DeviceChoice.AUTO, 1));
+		assertEquals(Device.cpu(), Inference.resolveDevice(Inference.DeviceChoice.CPU, 2));
+		IllegalStateException e = assertThrows(IllegalStateException.class, () -> Inference.resolveDevice(Inference.DeviceChoice.GPU, 0));
+		assertTrue(e.getMessage().contains("device=gpu"), e.getMessage());
+		assertThrows(IllegalArgumentException.class, () -> Inference.DeviceChoice.parse("tpu"));
+	}
+}
