@@ -164,7 +164,11 @@ public final class UpdateSiteBuilder {
 		Map<String, Path> sources = new LinkedHashMap<>();
 		List<SiteFile> libraries = new ArrayList<>();
 		for (Path jar : libraryJars) {
-			SiteFile f = describe("jars/" + jar.getFileName(), jar, List.of());
+			// Native jars go to jars/<platform>/, as Fiji and scijava-maven-plugin place them.
+			String name = jar.getFileName().toString();
+			List<String> platforms = platformsOf(name);
+			String folder = platforms.isEmpty() ? "jars/" : "jars/" + platforms.get(0) + "/";
+			SiteFile f = describe(folder + name, jar, List.of());
 			libraries.add(f);
 			sources.put(f.filename(), jar);
 		}
@@ -483,8 +487,8 @@ public final class UpdateSiteBuilder {
 		for (String folder : new String[] { "jars", "plugins" }) {
 			Path dir = out.resolve(folder);
 			if (!Files.isDirectory(dir)) continue;
-			try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-				for (Path p : files) if (Files.isRegularFile(p)) Files.delete(p);
+			try (var files = Files.walk(dir)) {
+				for (Path p : files.sorted(Collections.reverseOrder()).toList()) Files.delete(p);
 			}
 		}
 		Files.deleteIfExists(out.resolve(DB_NAME));
@@ -492,7 +496,8 @@ public final class UpdateSiteBuilder {
 
 	private static void copyAtomically(Path source, Path target) throws IOException {
 		Files.createDirectories(target.getParent());
-		Path tmp = Files.createTempFile(target.getParent(), ".tmp-", ".part");
+		// A plain new file (not createTempFile, which is owner-only): the site must be world-readable.
+		Path tmp = target.resolveSibling("." + target.getFileName() + ".part");
 		try {
 			Files.copy(source, tmp, StandardCopyOption.REPLACE_EXISTING);
 			Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -503,7 +508,7 @@ public final class UpdateSiteBuilder {
 	}
 
 	private static void writeDb(Path db, List<SiteFile> files) throws IOException {
-		Path tmp = Files.createTempFile(db.getParent(), ".tmp-db-", ".part");
+		Path tmp = db.resolveSibling("." + db.getFileName() + ".part");
 		try {
 			try (OutputStream gz = new GZIPOutputStream(Files.newOutputStream(tmp))) {
 				XMLStreamWriter xml = XMLOutputFactory.newFactory().createXMLStreamWriter(gz, "UTF-8");

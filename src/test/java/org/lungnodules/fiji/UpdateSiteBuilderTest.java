@@ -289,6 +289,19 @@ class UpdateSiteBuilderTest {
 	}
 
 	@Test
+	void nativeJarsGoToTheirPlatformFolder() throws Exception {
+		Path libs = Files.createDirectories(tmp.resolve("natives"));
+		jar(libs.resolve("pytorch-native-cpu-2.5.1-linux-x86_64.jar"), 0, entries("native/lib/libtorch.so", "elf"));
+		Path site = tmp.resolve("site");
+		UpdateSiteBuilder.build(site, List.of(), List.of(libs), null);
+		Element p = (Element) parseValidating(site.resolve("db.xml.gz")).getElementsByTagName("plugin").item(0);
+		assertEquals("jars/linux64/pytorch-native-cpu-2.5.1-linux-x86_64.jar", p.getAttribute("filename"));
+		assertEquals("linux64", p.getElementsByTagName("platform").item(0).getTextContent());
+		String timestamp = ((Element) p.getElementsByTagName("version").item(0)).getAttribute("timestamp");
+		assertTrue(Files.isRegularFile(site.resolve(p.getAttribute("filename") + "-" + timestamp)));
+	}
+
+	@Test
 	void nativeJarsAreMarkedWithTheirPlatform() {
 		assertEquals(List.of("linux64"), UpdateSiteBuilder.platformsOf("jars/pytorch-native-cpu-2.5.1-linux-x86_64.jar"));
 		assertEquals(List.of("win64"), UpdateSiteBuilder.platformsOf("jars/pytorch-native-cpu-2.5.1-win-x86_64.jar"));
