@@ -473,11 +473,13 @@ public final class UpdateSiteBuilder {
 			}
 		}
 		jars.sort(null);
-		List<String> names = new ArrayList<>();
+		// Two versions of one component (e.g. a stale jar left in the staging folder after a version
+		// change) would both be installed by the updater: refuse rather than ship a conflict.
+		Map<String, Path> byComponent = new LinkedHashMap<>();
 		for (Path p : jars) {
-			String name = p.getFileName().toString();
-			if (names.contains(name)) throw new IOException("Two inputs have the same file name " + name + ": " + jars);
-			names.add(name);
+			Path other = byComponent.put(unversioned(p.getFileName().toString()), p);
+			if (other != null) throw new IOException("Two versions of the same jar: " + other + " and " + p
+				+ " (a stale staging folder? run mvn clean)");
 		}
 		return jars;
 	}

@@ -200,6 +200,12 @@ class UpdateSiteBuilderTest {
 		assertTrue(e.getMessage().contains("broken.jar"), e.getMessage());
 		assertThrows(NoSuchFileException.class, () -> UpdateSiteBuilder.build(tmp.resolve("site"),
 			List.of(tmp.resolve("missing.jar")), List.of(), null));
+		Path staging = Files.createDirectories(tmp.resolve("staging"));
+		jar(staging.resolve("gson-2.10.1.jar"), 0, entries("a", "1"));
+		jar(staging.resolve("gson-2.11.0.jar"), 0, entries("a", "2"));
+		IOException twoVersions = assertThrows(IOException.class,
+			() -> UpdateSiteBuilder.build(tmp.resolve("site"), List.of(), List.of(staging), null));
+		assertTrue(twoVersions.getMessage().contains("gson-2.10.1.jar"), twoVersions.getMessage());
 	}
 
 	// -- the whole site ----------------------------------------------------------------------------
