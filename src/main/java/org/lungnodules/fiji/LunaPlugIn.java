@@ -38,6 +38,11 @@ public class LunaPlugIn implements PlugIn {
 			CommandRunner runner = new CommandRunner(context());
 			Map<String, String> params;
 			if (options != null) params = parseMacroOptions(options);
+			else if (ij.macro.Interpreter.isBatchMode() || java.awt.GraphicsEnvironment.isHeadless() ||
+				CommandRunner.parameters(runner.find(command)).isEmpty()) {
+				// No dialog can be answered here (or none is needed): run with the defaults.
+				params = new LinkedHashMap<>();
+			}
 			else {
 				params = showDialog(runner, command);
 				if (params == null) return; // dialog canceled
