@@ -73,6 +73,11 @@ public final class LunaCli {
 		}
 		catch (Throwable e) {
 			err.println("luna: " + message(e));
+			for (Throwable t = e; t != null; t = t.getCause())
+				if (t instanceof LunaCommand.BadValue) {
+					if (debug) e.printStackTrace(err);
+					return BAD_ARGUMENTS;
+				}
 			if (debug) e.printStackTrace(err);
 			else err.println("(run again with --debug for details)");
 			return FAILED;

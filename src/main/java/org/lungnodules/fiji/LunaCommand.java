@@ -79,6 +79,15 @@ public abstract class LunaCommand implements Command {
 		};
 	}
 
+	/** A parameter value that cannot be used: exit code 2 on the command line, like an unknown key. */
+	public static final class BadValue extends IllegalArgumentException {
+		private static final long serialVersionUID = 1L;
+
+		public BadValue(String message) {
+			super(message);
+		}
+	}
+
 	/** A command's failure, carrying a message fit to show a user as is. */
 	public static final class CommandFailure extends RuntimeException {
 		private static final long serialVersionUID = 1L;

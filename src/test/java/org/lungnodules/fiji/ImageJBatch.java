@@ -44,11 +44,39 @@ final class ImageJBatch {
 	/** Result of one ImageJ run. */
 	record Run(int exitCode, String output) {}
 
-	Run run(Path macro, String argument) throws Exception {
+	/**
+	 * Runs a macro with no display at all. ImageJ 1 then builds no menus, so only {@code call(...)}
+	 * reaches our code; {@code -Dplugins.dir} is what lets it find our jar.
+	 */
+	Run runHeadless(Path macro, String argument) throws Exception {
+		return run(macro, argument, false);
+	}
+
+	/**
+	 * Runs a macro under a virtual X display (xvfb-run), as on a desktop: ImageJ 1 builds its menus
+	 * from plugins.config, so {@code run("Analyze CT", ...)} works.
+	 */
+	Run runWithDisplay(Path macro, String argument) throws Exception {
+		return run(macro, argument, true);
+	}
+
+	/** Whether xvfb-run is installed; under CI it must be (.ci/run installs it). */
+	static boolean hasVirtualDisplay() {
+		for (String dir : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+			if (Files.isExecutable(Paths.get(dir, "xvfb-run"))) return true;
+		return false;
+	}
+
+	private Run run(Path macro, String argument, boolean display) throws Exception {
 		List<String> cmd = new ArrayList<>();
+		if (display) {
+			cmd.add("xvfb-run");
+			cmd.add("-a");
+		}
 		cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
 		cmd.add("-Xmx2g");
-		cmd.add("-Djava.awt.headless=true");
+		if (!display) cmd.add("-Djava.awt.headless=true");
+		cmd.add("-Dplugins.dir=" + home);
 		cmd.add("-Dai.djl.offline=true");
 		String cache = System.getProperty("DJL_CACHE_DIR");
 		if (cache != null) cmd.add("-DDJL_CACHE_DIR=" + cache);
