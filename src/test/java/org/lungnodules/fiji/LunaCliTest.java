@@ -24,14 +24,14 @@ import org.lungnodules.ct.ChestPhantom;
 import org.lungnodules.io.MetaImage;
 
 /** The ./luna front door, through a real SciJava context: exit codes, key checking, real outputs. */
-class LunaCliTest {
+public class LunaCliTest {
 
 	@TempDir
 	Path temp;
 
-	record Outcome(int code, String out, String err) {}
+	public record Outcome(int code, String out, String err) {}
 
-	static Outcome luna(String... args) {
+	public static Outcome luna(String... args) {
 		ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
 		int code = LunaCli.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 		return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
