@@ -74,6 +74,20 @@ public class LunaPlugIn implements PlugIn {
 		}
 	}
 
+	/** Outputs of the last command run from ImageJ, for {@link #lastOutput}. */
+	private static volatile Module lastModule;
+
+	/**
+	 * An output of the last command, as text, for macros:
+	 * {@code call("org.lungnodules.fiji.LunaPlugIn.lastOutput", "nodules")}. Empty when absent.
+	 */
+	public static String lastOutput(String name) {
+		Module m = lastModule;
+		if (m == null || m.getInfo().getOutput(name) == null) return "";
+		Object v = m.getOutput(name);
+		return v == null ? "" : String.valueOf(v);
+	}
+
 	static Module runCommand(CommandRunner runner, String command, Map<String, String> params) throws CommandRunner.BadArguments {
 		// ImageJ 1 loads us through its plugin class loader; SciJava and DJL discover plugins and
 		// engines through the thread's context class loader, so it must be ours while we run.
@@ -93,7 +107,15 @@ public class LunaPlugIn implements PlugIn {
 		EventService events = runner.context().service(EventService.class);
 		List<org.scijava.event.EventSubscriber<?>> subscribers = events.subscribe(statusBridge);
 		try {
-			Module module = runner.run(command, params, cmd -> cmd.setCancelRequested(IJ::escapePressed));
+			lastModule = null;
+			Module module = runner.run(command, params, cmd -> {
+				cmd.setCancelRequested(IJ::escapePressed);
+				if (cmd instanceof UsesCurrentImage && !params.containsKey("input")) {
+					ij.ImagePlus imp = ij.WindowManager.getCurrentImage();
+					if (imp != null) ((UsesCurrentImage) cmd).useImage(imp);
+				}
+			});
+			lastModule = module;
 			ImageJDisplay.show(module);
 			return module;
 		}
