@@ -75,7 +75,7 @@ final class EvaluationDisplay {
 		Plot plot = new Plot("Malignancy ROC", "False positive rate", "True positive rate");
 		plot.setLimits(0, 1, 0, 1);
 		plot.setColor(Color.GRAY);
-		plot.addPoints(new double[] { 0, 1 }, new double[] { 0, 1 }, Plot.DOT);
+		plot.addPoints(new double[] { 0, 1 }, new double[] { 0, 1 }, Plot.LINE);
 		plot.setLineWidth(2);
 		plot.setColor(new Color(0x1f, 0x5f, 0xb4));
 		plot.addPoints(r.model().fpr(), r.model().tpr(), Plot.LINE);
