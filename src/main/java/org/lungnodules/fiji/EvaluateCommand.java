@@ -1,0 +1,153 @@
+package org.lungnodules.fiji;
+
+import java.awt.GraphicsEnvironment;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.lungnodules.analysis.EvaluationException;
+import org.lungnodules.analysis.EvaluationOutput;
+import org.lungnodules.analysis.FrocEvaluation;
+import org.lungnodules.analysis.MalignancyEvaluation;
+import org.lungnodules.io.Luna16Tables;
+import org.lungnodules.io.Luna16Tables.Annotation;
+import org.lungnodules.io.Luna16Tables.Mark;
+import org.lungnodules.io.ScoredMarks;
+import org.scijava.ItemIO;
+import org.scijava.command.Command;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.widget.FileWidget;
+
+/**
+ * Scores detections the way the LUNA16 challenge does (FROC, CPM with a bootstrap interval), or
+ * malignancy scores by ROC against the book's malignancy table. The engine is
+ * {@link FrocEvaluation} / {@link MalignancyEvaluation}; files are written by
+ * {@link EvaluationOutput}. Works headless; in a desktop Fiji the results also open as a table
+ * and a plot.
+ */
+@Plugin(type = Command.class, name = "evaluate", label = "Evaluate Detections (LUNA16 FROC)",
+	description = "Score detections with the LUNA16 FROC/CPM protocol, or malignancy scores by ROC")
+public class EvaluateCommand extends LunaCommand {
+
+	static final String FROC = "froc", MALIGNANCY = "malignancy", MALIGNANCY_SCORE = "p_malignant";
+
+	@Parameter(label = "results", description = "Marks as CSV: seriesuid,coordX,coordY,coordZ,probability (p_malignant for " +
+		"malignancy); several files separated by commas are read as one")
+	private String results;
+
+	@Parameter(label = "annotations", style = FileWidget.OPEN_STYLE,
+		description = "annotations.csv (froc) or annotations_with_malignancy.csv (malignancy)")
+	private File annotations;
+
+	@Parameter(label = "excluded", required = false, style = FileWidget.OPEN_STYLE,
+		description = "annotations_excluded.csv: marks on these findings are ignored (froc)")
+	private File excluded;
+
+	@Parameter(label = "series", required = false,
+		description = "Scans to evaluate: a file with one series UID per line (LUNA16's seriesuids.csv) or a comma list; " +
+			"default: the annotated series that have marks")
+	private String series;
+
+	@Parameter(label = "all_series", description = "Evaluate every annotated series; those without marks count with 0 marks")
+	private boolean all_series = false;
+
+	@Parameter(label = "mode", choices = { FROC, MALIGNANCY }, description = "froc: detection; malignancy: ROC of p_malignant")
+	private String mode = FROC;
+
+	@Parameter(label = "bootstrap", min = "0", description = "Resamples for the 95% confidence interval (0: none)")
+	private int bootstrap = 1000;
+
+	@Parameter(label = "seed", description = "Seed of the bootstrap: same seed, same interval")
+	private long seed = 42;
+
+	@Parameter(label = "output", style = FileWidget.DIRECTORY_STYLE, description = "Folder for report.txt, summary.json, CSVs and the plot")
+	private File output;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Report")
+	private String report;
+
+	@Override
+	protected void execute() throws Exception {
+		List<Path> resultFiles = resultFiles(results);
+		if (annotations == null) throw new EvaluationException("evaluate needs annotations=...");
+		if (output == null) throw new EvaluationException("evaluate needs output=...");
+		if (bootstrap < 0) throw new EvaluationException("bootstrap must be ≥ 0, not " + bootstrap);
+		Path folder = output.toPath();
+		List<String> seriesList = series == null || series.isBlank() ? null : readSeriesList(series);
+		String choice = seriesList != null ? "from the series list" : all_series ? "every annotated series"
+			: "annotated series that have marks";
+		Path excludedPath = excluded == null ? null : excluded.toPath();
+		EvaluationOutput.Inputs inputs = new EvaluationOutput.Inputs(resultFiles, annotations.toPath(), excludedPath, choice);
+		String m = mode == null ? FROC : mode.trim().toLowerCase(java.util.Locale.ROOT);
+
+		if (m.equals(FROC)) {
+			progress().report("Reading tables", 0);
+			List<Mark> marks = new ArrayList<>();
+			for (Path p : resultFiles) marks.addAll(Luna16Tables.readResults(p));
+			List<Annotation> nodules = Luna16Tables.readAnnotations(annotations.toPath());
+			List<Annotation> excludedRows = excludedPath == null ? null : Luna16Tables.readExcludedAnnotations(excludedPath);
+			List<String> scans = FrocEvaluation.chooseScans(marks, nodules, excludedRows, seriesList, all_series);
+			FrocEvaluation.Result r = FrocEvaluation.evaluate(marks, nodules, excludedRows, scans,
+				new FrocEvaluation.Settings(FrocEvaluation.MAX_MARKS_PER_SCAN, bootstrap, seed), progress());
+			report = EvaluationOutput.writeFroc(folder, r, inputs);
+			if (!GraphicsEnvironment.isHeadless()) EvaluationDisplay.showFroc(r, resultFiles.get(0).getFileName().toString());
+		}
+		else if (m.equals(MALIGNANCY)) {
+			if (excludedPath != null) throw new EvaluationException("excluded= is for mode=froc; malignancy uses the malignancy table only");
+			progress().report("Reading tables", 0);
+			List<Mark> marks = new ArrayList<>();
+			for (Path p : resultFiles) marks.addAll(ScoredMarks.read(p, MALIGNANCY_SCORE));
+			MalignancyEvaluation.Result r = MalignancyEvaluation.evaluate(marks, Luna16Tables.readMalignancy(annotations.toPath()),
+				seriesList, all_series, bootstrap, seed);
+			report = EvaluationOutput.writeMalignancy(folder, r, inputs, MALIGNANCY_SCORE);
+			if (!GraphicsEnvironment.isHeadless()) EvaluationDisplay.showMalignancy(r, MALIGNANCY_SCORE);
+		}
+		else throw new EvaluationException("mode must be froc or malignancy, not '" + mode + "'");
+	}
+
+	public String report() { return report; }
+
+	/** results= as paths: one file or a comma-separated list; each must exist. */
+	static List<Path> resultFiles(String text) throws IOException {
+		if (text == null || text.isBlank()) throw new EvaluationException("evaluate needs results=FILE[,FILE...]");
+		List<Path> out = new ArrayList<>();
+		for (String part : text.split(",")) {
+			String p = part.trim();
+			if (p.isEmpty()) continue;
+			Path path = Path.of(p);
+			if (!Files.isRegularFile(path)) throw new NoSuchFileException(p, null, "results file not found");
+			out.add(path);
+		}
+		if (out.isEmpty()) throw new EvaluationException("results= names no file");
+		return out;
+	}
+
+	/**
+	 * series= as a list of UIDs: an existing file (one UID per line, first CSV column; a header
+	 * "seriesuid" and blank lines are skipped) or else a comma-separated list.
+	 */
+	static List<String> readSeriesList(String text) throws IOException {
+		Path file = Path.of(text.trim());
+		List<String> out = new ArrayList<>();
+		if (Files.isRegularFile(file)) {
+			List<String> lines = Files.readAllLines(file);
+			for (String line : lines) {
+				String uid = line.split(",", 2)[0].trim();
+				if (uid.startsWith("\uFEFF")) uid = uid.substring(1);
+				if (uid.isEmpty() || uid.equalsIgnoreCase("seriesuid")) continue;
+				out.add(uid);
+			}
+			if (out.isEmpty()) throw new EvaluationException(file + ": the series list names no series");
+			return out;
+		}
+		if (text.contains("/") || text.contains(java.io.File.separator) || text.endsWith(".csv") || text.endsWith(".txt"))
+			throw new NoSuchFileException(text, null, "series list file not found");
+		for (String part : text.split(",")) if (!part.isBlank()) out.add(part.trim());
+		return out;
+	}
+}
