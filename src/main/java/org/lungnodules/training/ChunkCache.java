@@ -489,7 +489,8 @@ public final class ChunkCache implements Crops, AutoCloseable {
 			try (OutputStream os = Files.newOutputStream(tmp);
 				DataOutputStream out = new DataOutputStream(new BufferedOutputStream(os, 1 << 16))) {
 				out.write(header);
-				float[] values = new float[Math.max(entryShorts(SLICE_ENTRY, shape), entryShorts(SEG_ENTRY, shape))];
+				float[] values = new float[Math.max(entryShorts(CHUNK_ENTRY, shape),
+					Math.max(entryShorts(SLICE_ENTRY, shape), entryShorts(SEG_ENTRY, shape)))];
 				float[] mask = new float[Math.max(maskVoxels(SLICE_ENTRY, shape), maskVoxels(SEG_ENTRY, shape))];
 				for (Key k : entries) {
 					int n = entryShorts(k.type(), shape), m = maskVoxels(k.type(), shape);
