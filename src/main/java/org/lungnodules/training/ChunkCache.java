@@ -8,7 +8,6 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -477,12 +476,9 @@ public final class ChunkCache implements Crops, AutoCloseable {
 			byKey.putIfAbsent(key(SEG_ENTRY, c), c);
 		}
 		byte[] header = header(stamp, shape, contentsBits(kinds, slices), positive, entries, 0);
+		// Entry offsets follow from the header length, which does not depend on their values.
 		long offset = header.length;
-		long[] offsets = new long[entries.size()];
-		for (int i = 0; i < entries.size(); i++) {
-			offsets[i] = offset;
-			offset += entryBytes(entries.get(i).type(), shape);
-		}
+		for (Key k : entries) offset += entryBytes(k.type(), shape);
 		header = header(stamp, shape, contentsBits(kinds, slices), positive, entries, header.length);
 		Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), "." + file.getFileName(), ".tmp");
 		try {
