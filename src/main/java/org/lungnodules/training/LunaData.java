@@ -1,0 +1,267 @@
+package org.lungnodules.training;
+
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import org.lungnodules.io.Luna16Tables;
+import org.lungnodules.io.Luna16Tables.CandidateInfo;
+import org.lungnodules.io.MetaImage;
+
+/**
+ * A LUNA16-style dataset on disk: the CTs ({@code root/subset*}{@code /*.mhd}, or a flat folder of
+ * {@code .mhd} files as {@link org.lungnodules.ct.PhantomDataset} writes), the tables, and the
+ * train/validation split by series.
+ * <p>
+ * The sample list is the book's (chapter 14) merged candidate list: the nodules of
+ * annotations_with_malignancy.csv (or of annotations.csv, all benign, when that file is absent) plus
+ * the class-0 rows of candidates.csv, in the book's order. Rows of series that are not on disk are
+ * dropped, and reported once in {@link #missingSummary()}.
+ * <p>
+ * Split: the series on disk that appear in a table, sorted by UID; every {@code valStride}-th
+ * (indices 0, 10, 20, … for 10) goes to validation, as the book's {@code series_list[::val_stride]}.
+ * With {@code valSubsets} the LUNA16 folds decide instead: series in {@code subsetN} folders with N
+ * in the set are validation.
+ * <p>
+ * Immutable after {@link #open}; thread-safe.
+ */
+public final class LunaData {
+
+	/** Where the tables are (null = look in the root, then in root/CSVFILES) and how to split. */
+	public record Options(Path annotationsCsv, Path candidatesCsv, Path malignancyCsv, int valStride, Set<Integer> valSubsets) {
+		public Options {
+			if (valStride < 2) throw new IllegalArgumentException("val_stride must be at least 2, not " + valStride);
+			valSubsets = valSubsets == null ? Set.of() : Set.copyOf(valSubsets);
+		}
+
+		public static Options defaults() { return new Options(null, null, null, 10, Set.of()); }
+
+		public Options withAnnotations(Path p) { return new Options(p, candidatesCsv, malignancyCsv, valStride, valSubsets); }
+		public Options withCandidates(Path p) { return new Options(annotationsCsv, p, malignancyCsv, valStride, valSubsets); }
+		public Options withMalignancy(Path p) { return new Options(annotationsCsv, candidatesCsv, p, valStride, valSubsets); }
+		public Options withValStride(int stride) { return new Options(annotationsCsv, candidatesCsv, malignancyCsv, stride, valSubsets); }
+		/** Use these LUNA16 folds (subsetN folder numbers) as validation instead of the stride. */
+		public Options withValSubsets(Set<Integer> subsets) { return new Options(annotationsCsv, candidatesCsv, malignancyCsv, valStride, subsets); }
+
+		/** Parses "9" or "8,9" as used by the val_subsets parameter; blank gives no subsets. */
+		public static Set<Integer> parseSubsets(String text) {
+			Set<Integer> out = new TreeSet<>();
+			if (text == null || text.isBlank()) return out;
+			for (String part : text.split("[,; ]+")) {
+				if (part.isEmpty()) continue;
+				try {
+					out.add(Integer.parseInt(part.trim()));
+				}
+				catch (NumberFormatException e) {
+					throw new IllegalArgumentException("val_subsets must be numbers such as 9 or 8,9, not '" + text + "'");
+				}
+			}
+			return out;
+		}
+	}
+
+	private static final Pattern SUBSET = Pattern.compile("subset(\\d+)", Pattern.CASE_INSENSITIVE);
+
+	private final Path root;
+	private final Options options;
+	private final Map<String, Path> ctPaths;
+	private final Map<String, Integer> subsets;
+	private final List<CandidateInfo> candidates;
+	private final Map<String, List<CandidateInfo>> bySeries;
+	private final List<String> series;
+	private final Set<String> validation;
+	private final List<String> missing;
+	private final Path candidatesFile;
+	private final boolean hasMalignancy;
+
+	private LunaData(Path root, Options options, Map<String, Path> ctPaths, Map<String, Integer> subsets,
+		List<CandidateInfo> candidates, List<String> missing, Path candidatesFile, boolean hasMalignancy) {
+		this.root = root;
+		this.options = options;
+		this.ctPaths = ctPaths;
+		this.subsets = subsets;
+		this.candidates = candidates;
+		this.missing = missing;
+		this.candidatesFile = candidatesFile;
+		this.hasMalignancy = hasMalignancy;
+		Map<String, List<CandidateInfo>> grouped = new TreeMap<>();
+		for (CandidateInfo c : candidates)
+			grouped.computeIfAbsent(c.seriesUid(), k -> new ArrayList<>()).add(c);
+		grouped.replaceAll((k, v) -> List.copyOf(v));
+		this.bySeries = Collections.unmodifiableMap(grouped);
+		this.series = List.copyOf(grouped.keySet());
+		Set<String> val = new HashSet<>();
+		if (options.valSubsets().isEmpty()) {
+			for (int i = 0; i < series.size(); i += options.valStride())
+				val.add(series.get(i));
+		}
+		else {
+			for (String uid : series)
+				if (options.valSubsets().contains(subsets.get(uid))) val.add(uid);
+		}
+		this.validation = Collections.unmodifiableSet(val);
+	}
+
+	public static LunaData open(Path root) throws IOException {
+		return open(root, Options.defaults());
+	}
+
+	/**
+	 * Scans {@code root} for CTs and reads the tables.
+	 *
+	 * @throws NoSuchFileException if the root or a needed table is missing
+	 * @throws IOException if a table is malformed (the message names file and line), or val_subsets
+	 *         is used on a folder without subset folders
+	 */
+	public static LunaData open(Path root, Options options) throws IOException {
+		Options o = options == null ? Options.defaults() : options;
+		if (!Files.isDirectory(root)) throw new NoSuchFileException(root.toString(), null, "the data folder does not exist");
+		Map<String, Path> paths = new TreeMap<>();
+		Map<String, Integer> subsets = new HashMap<>();
+		scan(root, -1, paths, subsets);
+		try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
+			for (Path d : dirs) {
+				Matcher m = SUBSET.matcher(d.getFileName().toString());
+				if (m.matches()) scan(d, Integer.parseInt(m.group(1)), paths, subsets);
+			}
+		}
+		if (!o.valSubsets().isEmpty() && !subsets.values().stream().anyMatch(s -> s >= 0))
+			throw new IOException("val_subsets=" + o.valSubsets() + " needs LUNA16 subsetN folders, but " + root + " has none");
+
+		Path malignancy = o.malignancyCsv() != null ? o.malignancyCsv() : find(root, "annotations_with_malignancy.csv");
+		Path annotations = o.annotationsCsv() != null ? o.annotationsCsv() : find(root, "annotations.csv");
+		Path candidatesCsv = o.candidatesCsv() != null ? o.candidatesCsv() : find(root, "candidates.csv");
+		if (candidatesCsv == null) candidatesCsv = find(root, "candidates_V2.csv");
+		Path nodules = malignancy != null ? malignancy : annotations;
+		if (nodules == null)
+			throw new NoSuchFileException(root.resolve("annotations.csv").toString(), null,
+				"no annotations.csv or annotations_with_malignancy.csv in the data folder; give annotations=");
+		for (Path p : new Path[] { nodules, candidatesCsv })
+			if (p != null && !Files.isRegularFile(p)) throw new NoSuchFileException(p.toString(), null, "table not found");
+
+		// Read without the on-disk filter first, so that missing series can be counted.
+		List<CandidateInfo> all = candidatesCsv != null
+			? Luna16Tables.readCandidateInfoList(nodules, candidatesCsv, null)
+			: nodules.equals(malignancy)
+				? Luna16Tables.candidateInfoList(Luna16Tables.readMalignancy(nodules), List.of(), null)
+				: Luna16Tables.candidateInfoListWithoutMalignancy(Luna16Tables.readAnnotations(nodules), List.of(), null);
+		Set<String> missing = new TreeSet<>();
+		List<CandidateInfo> kept = new ArrayList<>(all.size());
+		Map<String, String> canonical = new HashMap<>();
+		for (String uid : paths.keySet()) canonical.put(uid, uid);
+		for (CandidateInfo c : all) {
+			String uid = canonical.get(c.seriesUid());
+			if (uid == null) {
+				missing.add(c.seriesUid());
+				continue;
+			}
+			// Re-create with the shared UID string: 550,000 rows would otherwise hold 550,000 copies.
+			kept.add(new CandidateInfo(c.isNodule(), c.hasAnnotation(), c.isMalignant(), c.diameterMm(), uid, c.x(), c.y(), c.z()));
+		}
+		all = null;
+		return new LunaData(root, o, Collections.unmodifiableMap(paths), subsets, Collections.unmodifiableList(kept),
+			List.copyOf(missing), candidatesCsv, malignancy != null);
+	}
+
+	private static void scan(Path dir, int subset, Map<String, Path> paths, Map<String, Integer> subsets) throws IOException {
+		try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
+			p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mhd") && Files.isRegularFile(p))) {
+			for (Path f : files) {
+				String uid = MetaImage.seriesUidOf(f);
+				Path previous = paths.put(uid, f);
+				if (previous != null)
+					throw new IOException("Series " + uid + " is on disk twice: " + previous + " and " + f);
+				subsets.put(uid, subset);
+			}
+		}
+	}
+
+	private static Path find(Path root, String name) {
+		for (Path p : new Path[] { root.resolve(name), root.resolve("CSVFILES").resolve(name) })
+			if (Files.isRegularFile(p)) return p;
+		return null;
+	}
+
+	// ---------------------------------------------------------------- accessors
+
+	public Path root() { return root; }
+	public Options options() { return options; }
+	/** Whether the nodules came from annotations_with_malignancy.csv (else all nodules count as benign). */
+	public boolean hasMalignancy() { return hasMalignancy; }
+	/** The candidates table used, or null when there is none (then there are no negatives). */
+	public Path candidatesFile() { return candidatesFile; }
+
+	/** Every CT found on disk, by series UID (sorted). */
+	public Map<String, Path> ctPaths() { return ctPaths; }
+
+	public Path ctPath(String uid) {
+		Path p = ctPaths.get(uid);
+		if (p == null) throw new IllegalArgumentException("Series " + uid + " is not on disk under " + root);
+		return p;
+	}
+
+	/** The LUNA16 fold of a series (the N of its subsetN folder), or -1 for a flat folder. */
+	public int subsetOf(String uid) { return subsets.getOrDefault(uid, -1); }
+
+	/** The merged candidate list of the series on disk, in the book's order. */
+	public List<CandidateInfo> candidates() { return candidates; }
+
+	/** The candidates of one series (empty if none), in the book's order. */
+	public List<CandidateInfo> candidates(String uid) { return bySeries.getOrDefault(uid, List.of()); }
+
+	/** The annotated nodules of one series. */
+	public List<CandidateInfo> nodules(String uid) {
+		return candidates(uid).stream().filter(CandidateInfo::isNodule).toList();
+	}
+
+	/** Series on disk that appear in a table, sorted. */
+	public List<String> series() { return series; }
+
+	public boolean isValidation(String uid) { return validation.contains(uid); }
+
+	public List<String> trainingSeries() { return series.stream().filter(s -> !validation.contains(s)).toList(); }
+
+	public List<String> validationSeries() { return series.stream().filter(validation::contains).toList(); }
+
+	/** The candidates of the training (false) or validation (true) series, in the book's order. */
+	public List<CandidateInfo> candidates(boolean validationSet) {
+		return candidates.stream().filter(c -> validation.contains(c.seriesUid()) == validationSet).toList();
+	}
+
+	/** Series listed in the tables but not on disk, sorted. */
+	public List<String> missingSeries() { return missing; }
+
+	/**
+	 * One line about the listed-but-absent series (count and the first three), or empty if all are
+	 * present: what a command logs, instead of a line per series.
+	 */
+	public String missingSummary() {
+		if (missing.isEmpty()) return "";
+		boolean one = missing.size() == 1;
+		return missing.size() + (one ? " series is" : " series are") + " listed in the tables but not on disk under " + root +
+			" and " + (one ? "was" : "were") + " skipped (" + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) +
+			(missing.size() > 3 ? ", ...)" : ")");
+	}
+
+	/** Counts for logs: series on disk, validation series, nodules, negatives. */
+	@Override
+	public String toString() {
+		long nodules = candidates.stream().filter(CandidateInfo::isNodule).count();
+		return "LunaData[" + root + ": " + ctPaths.size() + " CTs on disk, " + series.size() + " with table rows (" +
+			validation.size() + " validation), " + nodules + " nodules, " + (candidates.size() - nodules) + " negatives]";
+	}
+}
