@@ -1,0 +1,105 @@
+package org.lungnodules.training;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.lungnodules.nn.Networks;
+
+/**
+ * Everything a training run is configured by. {@link #defaults} gives the published recipe of each
+ * network; the train-* commands override fields from their parameters. All values are saved in the
+ * checkpoints as plain strings and numbers.
+ */
+public final class TrainingSettings {
+
+	public enum OptimizerKind { SGD, ADAM }
+
+	public Networks.Kind kind;
+	/** The run's name: its folder under {@link #runsFolder}. */
+	public String name = "run";
+	public Path runsFolder = Path.of("runs");
+	public int epochs = 1;
+	public int batchSize = 32;
+	public OptimizerKind optimizer = OptimizerKind.SGD;
+	public double lr = 1e-3, momentum = 0.99, weightDecay = 0;
+	/** Seed of the network initialization (the sample order belongs to the SampleSource's seed). */
+	public long seed = 1;
+	/** auto, cpu, gpu or gpu:N; auto uses every GPU DJL sees, splitting each batch across them. */
+	public String device = "auto";
+	/** Continue from {@code last.pt} of the run folder instead of refusing to overwrite it. */
+	public boolean resume;
+	/** Validate after epoch 1 and every valEvery-th epoch (the published cadence). */
+	public int valEvery = 5;
+	/** Threads that fill batches in the background; 0 fills them on the training thread. */
+	public int workers = 2;
+	/** Weights to start from: for mal the classifier whose blocks are fine-tuned (its head is not loaded). */
+	public Path init;
+	/** mal with init: how many blocks, counted from the head, are trained (1: head_linear; 2: + block4). */
+	public int finetuneDepth = 1;
+
+	/** The published recipe for a network. */
+	public static TrainingSettings defaults(Networks.Kind kind) {
+		TrainingSettings s = new TrainingSettings();
+		s.kind = kind;
+		switch (kind) {
+			case CLS -> { s.optimizer = OptimizerKind.SGD; s.lr = 1e-3; s.momentum = 0.99; s.valEvery = 5; s.batchSize = 32; }
+			case SEG -> { s.optimizer = OptimizerKind.ADAM; s.lr = 1e-3; s.momentum = 0; s.valEvery = 1; s.batchSize = 16; }
+			case MAL -> { s.optimizer = OptimizerKind.SGD; s.lr = 3e-3; s.momentum = 0; s.weightDecay = 1e-4; s.valEvery = 1; s.batchSize = 32; }
+		}
+		return s;
+	}
+
+	/** The validation metric that picks best.pt: F1 (cls), recall (seg), AUC (mal). */
+	public String scoreMetric() {
+		return switch (kind) {
+			case CLS -> "pr/f1_score";
+			case SEG -> "pr/recall";
+			case MAL -> "auc";
+		};
+	}
+
+	/** @throws IllegalArgumentException naming the bad setting */
+	public void validate() {
+		if (kind == null) throw new IllegalArgumentException("no network kind");
+		if (name == null || name.isBlank() || name.contains("/") || name.contains("\\") || name.equals("..") || name.equals("."))
+			throw new IllegalArgumentException("name must be a plain folder name, not '" + name + "'");
+		if (epochs < 1) throw new IllegalArgumentException("epochs must be at least 1, got " + epochs);
+		if (batchSize < 1) throw new IllegalArgumentException("batch_size must be at least 1, got " + batchSize);
+		if (!(lr > 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be positive, got " + lr);
+		if (!(momentum >= 0 && momentum < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + momentum);
+		if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
+		if (valEvery < 1) throw new IllegalArgumentException("val_every must be at least 1, got " + valEvery);
+		if (workers < 0) throw new IllegalArgumentException("workers must be >= 0, got " + workers);
+		if (finetuneDepth < 1 || finetuneDepth > 6) throw new IllegalArgumentException("finetune_depth must be 1…6 (blocks from the head), got " + finetuneDepth);
+	}
+
+	public Path runFolder() {
+		return runsFolder.resolve(name);
+	}
+
+	/** The settings as the checkpoint's {@code run_parameters}: names as the command keys. */
+	public Map<String, Object> toMap() {
+		Map<String, Object> m = new LinkedHashMap<>();
+		m.put("kind", kind.name().toLowerCase(java.util.Locale.ROOT));
+		m.put("name", name);
+		m.put("epochs", (long) epochs);
+		m.put("batch_size", (long) batchSize);
+		m.put("optimizer", optimizer.name());
+		m.put("lr", lr);
+		m.put("momentum", momentum);
+		m.put("weight_decay", weightDecay);
+		m.put("seed", seed);
+		m.put("device", device);
+		m.put("val_every", (long) valEvery);
+		m.put("workers", (long) workers);
+		m.put("init", init == null ? "" : init.toString());
+		m.put("finetune_depth", (long) finetuneDepth);
+		return m;
+	}
+
+	@Override
+	public String toString() {
+		return toMap().toString();
+	}
+}
