@@ -6,7 +6,8 @@ import java.util.Locale;
 
 import org.lungnodules.nn.Networks;
 import org.lungnodules.training.SampleSource;
-import org.lungnodules.training.TrainingDataFactory;
+import org.lungnodules.training.LunaData;
+import org.lungnodules.training.TrainingData;
 import org.lungnodules.training.TrainingListener;
 import org.lungnodules.training.TrainingLoop;
 import org.lungnodules.training.TrainingSettings;
@@ -22,6 +23,15 @@ abstract class TrainCommand extends LunaCommand {
 
 	@Parameter(label = "Dataset folder", style = "directory", description = "LUNA16-like dataset folder")
 	protected File data;
+
+	@Parameter(label = "cache", style = "directory", required = false, description = "A folder filled by prepare-cache (faster); empty: crop from the CTs")
+	protected File cache;
+
+	@Parameter(label = "val_stride", min = "1", description = "Every N-th series (sorted by UID) goes to validation")
+	protected int val_stride = 10;
+
+	@Parameter(label = "val_samples", min = "0", description = "Cap on validation samples (0: all); nodules are always kept")
+	protected int val_samples = 0;
 
 	@Parameter(label = "Runs folder", style = "directory", required = false, description = "Runs are written to <output>/<name>")
 	protected File output = new File("runs");
@@ -74,7 +84,8 @@ abstract class TrainCommand extends LunaCommand {
 	protected void execute() throws Exception {
 		Networks.Kind kind = kind();
 		TrainingSettings s = TrainingSettings.defaults(kind);
-		if (data == null) throw new IllegalArgumentException("data=... (the dataset folder) is required");
+		if (data == null) throw new BadValue("data=... (the dataset folder) is required");
+		if (!data.isDirectory()) throw new BadValue("data: no such folder: " + data);
 		s.runsFolder = (output == null ? new File("runs") : output).toPath();
 		s.name = name == null || name.isBlank() ? kind.name().toLowerCase(Locale.ROOT) + "_" +
 			java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyy-MM-dd_HH.mm.ss")) : name;
@@ -91,10 +102,17 @@ abstract class TrainCommand extends LunaCommand {
 		configure(s);
 		s.validate();
 
-		TrainingDataFactory factory = TrainingDataFactory.find();
-		SampleSource train = factory.open(kind, data.toPath(), TrainingDataFactory.Split.TRAIN, epoch_size, seed, workers);
-		SampleSource validation = factory.open(kind, data.toPath(), TrainingDataFactory.Split.VALIDATION, 0, seed, workers);
+		LunaData.Options options = LunaData.Options.defaults().withValStride(val_stride);
+		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
+			String missing = samples.data().missingSummary();
+			if (!missing.isEmpty()) log.warn(missing);
+			SampleSource train = samples.training(kind, epoch_size, seed);
+			SampleSource validation = samples.validation(kind, val_samples);
+			run(s, train, validation);
+		}
+	}
 
+	private void run(TrainingSettings s, SampleSource train, SampleSource validation) throws Exception {
 		TrainingPlot plot = GraphicsEnvironment.isHeadless() ? null : new TrainingPlot(s.name, s.scoreMetric());
 		TrainingListener listener = new TrainingListener() {
 			@Override

@@ -1,0 +1,104 @@
+package org.lungnodules.training;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.lungnodules.nn.Networks;
+
+/**
+ * The samples a train-* command feeds its loop: a LUNA16-style dataset folder, read through the disk
+ * cache when one was prepared (so training never re-reads whole CTs), else cropped from the CTs.
+ */
+public final class TrainingData implements Closeable {
+
+	private final LunaData data;
+	private final Crops crops;
+
+	private TrainingData(LunaData data, Crops crops) {
+		this.data = data;
+		this.crops = crops;
+	}
+
+	/** @param cache a folder filled by prepare-cache, or null to crop from the CTs directly */
+	public static TrainingData open(Path dataFolder, Path cache, LunaData.Options options) throws IOException {
+		LunaData data = LunaData.open(dataFolder, options == null ? LunaData.Options.defaults() : options);
+		Crops crops = cache == null ? Crops.fromCts(data) : ChunkCache.open(cache, data);
+		return new TrainingData(data, crops);
+	}
+
+	public LunaData data() { return data; }
+
+	/** The training source: balanced for cls/mal, nodule crops for seg. epochSize 0 = the recipe's. */
+	public SampleSource training(Networks.Kind kind, int epochSize, long seed) {
+		switch (kind) {
+			case CLS: {
+				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed);
+				return ClassifierSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
+			}
+			case MAL: {
+				MalignancySamples.Settings s = MalignancySamples.Settings.defaults().withSeed(seed);
+				return MalignancySamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
+			}
+			default: {
+				SegmentationSamples.Settings s = SegmentationSamples.Settings.defaults().withSeed(seed);
+				return SegmentationSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
+			}
+		}
+	}
+
+	/**
+	 * The validation source, or null when the split has no validation data: every candidate of the
+	 * validation series for cls, their nodules for mal, and whole nodule slices for seg (which must
+	 * then all have one in-plane size, as LUNA16's 512×512 do).
+	 */
+	public SampleSource validation(Networks.Kind kind, int maxSamples) throws IOException {
+		if (data.validationSeries().isEmpty()) return null;
+		switch (kind) {
+			case CLS: return ClassifierSamples.validation(data, crops, maxSamples);
+			case MAL: return MalignancySamples.validation(data, crops);
+			default: {
+				SegmentationValidation v = SegmentationValidation.of(data, crops);
+				return v.slices().isEmpty() ? null : new WholeSlices(v);
+			}
+		}
+	}
+
+	@Override
+	public void close() throws IOException {
+		if (crops instanceof Closeable) ((Closeable) crops).close();
+	}
+
+	/** All validation slices as one source; the loop batches them like any other samples. */
+	private static final class WholeSlices implements SampleSource {
+		private final SegmentationValidation validation;
+		private final List<SegmentationValidation.Slice> slices;
+		private final int height, width;
+
+		WholeSlices(SegmentationValidation v) {
+			validation = v;
+			slices = v.slices();
+			height = slices.get(0).height();
+			width = slices.get(0).width();
+			for (SegmentationValidation.Slice s : slices)
+				if (s.height() != height || s.width() != width)
+					throw new IllegalArgumentException("Validation CTs have different slice sizes (" + height + "×" + width + " and " +
+						s.height() + "×" + s.width() + " in " + s.seriesUid() + "); segmentation validation needs one size");
+		}
+
+		@Override
+		public int epochSize() { return slices.size(); }
+
+		@Override
+		public int[] inputShape() { return new int[] { SegmentationSamples.CHANNELS, height, width }; }
+
+		@Override
+		public int[] labelShape() { return new int[] { 1, height, width }; }
+
+		@Override
+		public SampleInfo fill(int epoch, int index, float[] input, int inputOffset, float[] label, int labelOffset) throws IOException {
+			return validation.fill(slices.get(index), input, inputOffset, label, labelOffset);
+		}
+	}
+}
