@@ -31,8 +31,10 @@ import org.lungnodules.nn.NoduleClassifier;
  * <p>
  * <b>Fast mode</b> ({@link Settings#fast()}, off by default) processes only slices that contain lung
  * (a cheap HU test, widened by a safety margin of slices) and only the in-plane box holding the body
- * plus a margin of air, in larger batches. Slices and pixels it skips get probability 0. Results
- * inside the lungs are unchanged in practice but are not bit-identical to the recipe near the box.
+ * plus 32 pixels of air (more than the U-Net's reach, and aligned to its pooling grid), in larger
+ * batches. Slices and pixels it skips get probability 0. Inside the body the probabilities equal the
+ * recipe's up to float rounding (batch size), so the same nodules are found; only outside the body
+ * and in lung-free slices does the output differ (0 instead of the U-Net's near-zero values).
  * <p>
  * <b>Threads.</b> One analysis at a time per instance; the {@link Inference} it uses serializes its
  * own calls anyway.
@@ -52,8 +54,12 @@ public final class CtAnalysis {
 	static final float BODY_HU = -500;
 	/** Slices with less lung than this fraction of their pixels are skipped in fast mode. */
 	static final double MIN_LUNG_FRACTION = 0.001;
-	/** Extra slices kept on each side of the lung slices, and pixels of air around the body box. */
-	static final int FAST_SLICE_MARGIN = 2 * CONTEXT, FAST_PIXEL_MARGIN = 16;
+	/**
+	 * Extra slices kept on each side of the lung slices, and pixels of air around the body box. The
+	 * U-Net sees about 25 pixels to each side (two 3×3 convs at each of three scales, 2×2 pooling), so
+	 * with 32 pixels of margin the box edge cannot change any result inside the body.
+	 */
+	static final int FAST_SLICE_MARGIN = 2 * CONTEXT, FAST_PIXEL_MARGIN = 32;
 	private static final int CHUNKS_PER_CALL = 16;
 
 	/**
@@ -335,12 +341,16 @@ public final class CtAnalysis {
 		return new FastRegion(slices, ys[0], xs[0], ys[1], xs[1]);
 	}
 
-	/** [lo, hi] plus the margin, grown to a multiple of 4 inside [0, size) when possible: {start, length}. */
+	/**
+	 * [lo, hi] plus the margin, as {start, length} with start a multiple of 4 (so the U-Net's 2×2
+	 * pooling grid is the full image's, which keeps results inside the box identical to the recipe's)
+	 * and length a multiple of 4 unless the box reaches the end of the axis (then it is padded with
+	 * air exactly as the full image would be).
+	 */
 	private static int[] widen(int lo, int hi, int size) {
-		int start = Math.max(0, lo - FAST_PIXEL_MARGIN), end = Math.min(size, hi + 1 + FAST_PIXEL_MARGIN);
-		while ((end - start) % 4 != 0 && end < size) end++;
-		while ((end - start) % 4 != 0 && start > 0) start--;
-		return new int[] { start, end - start }; // still not a multiple of 4 only if the whole axis is not: then padded
+		int start = Math.max(0, lo - FAST_PIXEL_MARGIN) / 4 * 4;
+		int end = Math.min(size, (hi + 1 + FAST_PIXEL_MARGIN + 3) / 4 * 4);
+		return new int[] { start, end - start };
 	}
 
 	// ---------------------------------------------------------------- grouping
