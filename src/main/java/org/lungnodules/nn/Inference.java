@@ -185,6 +185,9 @@ public final class Inference implements Closeable {
 
 	public Device device() { return device; }
 
+	/** Whether a network of this kind was loaded (e.g. the optional malignancy classifier). */
+	public boolean hasNetwork(Networks.Kind kind) { return networks.containsKey(kind); }
+
 	/** Batch size used for a network kind; h and w matter only for seg. */
 	public int batchSize(Networks.Kind kind, int h, int w) {
 		if (fixedBatch > 0) return fixedBatch;

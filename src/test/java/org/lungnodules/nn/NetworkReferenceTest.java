@@ -26,6 +26,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lungnodules.SharedData;
 import org.lungnodules.io.Tensor;
+import org.lungnodules.io.TorchCheckpoint;
 
 /**
  * The DJL networks with the book's weights reproduce outputs computed by real PyTorch
@@ -33,8 +34,13 @@ import org.lungnodules.io.Tensor;
  */
 class NetworkReferenceTest {
 
-	static final String CLS = "models/zip-format/cls-final.zipformat.pt";
-	static final String SEG = "models/zip-format/seg-final.state-dict-only.pt";
+	/** The book's published weights, in PyTorch's legacy format (what users download). */
+	static final String CLS = "models/book/cls_2020-02-06_14.16.55_final-nodule-nonnodule.best.state";
+	static final String SEG = "models/book/seg_2020-01-26_19.45.12_w4d3c1-bal_1_nodupe-label_pos-d1_fn8-adam.best.state";
+	static final String OTHER_CLS = "models/book/alternate_cls_2019-06-16_14.18.58_ch12-other-model.best.state";
+	/** The same weights re-saved in the zip format. */
+	static final String CLS_ZIP = "models/zip-format/cls-final.zipformat.pt";
+	static final String SEG_ZIP = "models/zip-format/seg-final.state-dict-only.pt";
 
 	private static NDManager manager;
 
@@ -53,7 +59,7 @@ class NetworkReferenceTest {
 	}
 
 	static LinkedHashMap<String, Tensor> weights(String relative) throws IOException {
-		return TestWeights.read(SharedData.require(relative));
+		return TorchCheckpoint.read(SharedData.require(relative)).stateDict();
 	}
 
 	static TorchModule loaded(Networks.Kind kind, String relative) throws IOException {
@@ -164,6 +170,44 @@ class NetworkReferenceTest {
 		WeightMismatchException e = assertThrows(WeightMismatchException.class, () -> StateDicts.load(net, weights(SEG), SEG));
 		// 23 classifier keys missing, 81 U-Net keys unexpected
 		assertEquals(23 + 81, e.problems().size(), e.getMessage());
+	}
+
+	@Test
+	void zipFormatFilesGiveIdenticalOutputs() throws IOException {
+		float[] clsInput = readFloats(SharedData.require("reference/unit/cls-inputs.raw"));
+		float[] segInput = readFloats(SharedData.require("reference/unit/seg-inputs.raw"));
+		Shape clsShape = new Shape(8, 1, 32, 48, 48), segShape = new Shape(4, 7, 64, 64);
+		List<float[]> legacy = run(loaded(Networks.Kind.CLS, CLS), clsInput, clsShape);
+		List<float[]> zip = run(loaded(Networks.Kind.CLS, CLS_ZIP), clsInput, clsShape);
+		assertArrayEquals(legacy.get(0), zip.get(0), "classifier logits");
+		assertArrayEquals(legacy.get(1), zip.get(1), "classifier probabilities");
+		assertArrayEquals(run(loaded(Networks.Kind.SEG, SEG), segInput, segShape).get(0),
+			run(loaded(Networks.Kind.SEG, SEG_ZIP), segInput, segShape).get(0), "U-Net probabilities");
+	}
+
+	@Test
+	void olderClassifierDoesNotLoadAsTheClassifier() throws IOException {
+		TorchModule net = Networks.create(Networks.Kind.CLS, manager);
+		WeightMismatchException e = assertThrows(WeightMismatchException.class, () -> StateDicts.load(net, weights(OTHER_CLS), OTHER_CLS));
+		assertTrue(e.problems().contains("missing key block1.conv1.weight [8, 1, 3, 3, 3]"), e.getMessage());
+		assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("unexpected key convAndPool_seq.")), e.getMessage());
+		assertTrue(e.getMessage().startsWith(OTHER_CLS + " does not fit the network"), e.getMessage());
+	}
+
+	@Test
+	void modelFilesNameTheFileAndRole() throws IOException {
+		java.nio.file.Path other = SharedData.require(OTHER_CLS);
+		WeightMismatchException e = assertThrows(WeightMismatchException.class, () -> ModelFiles.load(other, Networks.Kind.CLS));
+		assertTrue(e.getMessage().startsWith(other + " (as the nodule classifier) does not fit"), e.getMessage());
+		assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("missing key ")), e.getMessage());
+		assertTrue(e.problems().stream().anyMatch(p -> p.startsWith("unexpected key ")), e.getMessage());
+		java.nio.file.Path missing = other.resolveSibling("no-such-model.state");
+		IOException m = assertThrows(java.nio.file.NoSuchFileException.class, () -> ModelFiles.load(missing, Networks.Kind.SEG));
+		assertTrue(m.getMessage().contains("no-such-model.state") && m.getMessage().contains("segmentation U-Net"), m.getMessage());
+		// Both formats load for their role, with the same keys.
+		assertEquals(ModelFiles.load(SharedData.require(SEG), Networks.Kind.SEG).keySet(),
+			ModelFiles.load(SharedData.require(SEG_ZIP), Networks.Kind.SEG).keySet());
+		assertEquals(ModelFiles.load(SharedData.require(CLS_ZIP), Networks.Kind.MAL).keySet(), weights(CLS).keySet());
 	}
 
 	@Test

@@ -1,0 +1,54 @@
+package org.lungnodules.analysis;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+
+import org.lungnodules.ct.Geometry;
+
+/**
+ * What {@link CtAnalysis#analyze} found in one CT.
+ *
+ * @param candidates every component in label order (not filtered by probability)
+ * @param probability the U-Net probability volume (C order, shapeIrc), or null if dropped
+ * @param labels the component label volume (C order, 0 = background), or null if dropped
+ * @param malignancyScored whether a malignancy model was applied
+ * @param warnings problems the analysis worked around (e.g. NaN voxels), for the log
+ * @param stageSeconds wall-clock seconds per stage, in stage order
+ */
+public record AnalysisResult(String seriesUid, Geometry geometry, int[] shapeIrc, List<Candidate> candidates,
+	float[] probability, int[] labels, boolean malignancyScored, List<String> warnings, Map<String, Double> stageSeconds) {
+
+	public AnalysisResult {
+		candidates = List.copyOf(candidates);
+		warnings = List.copyOf(warnings);
+		stageSeconds = Collections.unmodifiableMap(new LinkedHashMap<>(stageSeconds));
+		shapeIrc = shapeIrc.clone();
+	}
+
+	/** The same result without the two volumes, so they can be garbage-collected. */
+	public AnalysisResult withoutVolumes() {
+		return new AnalysisResult(seriesUid, geometry, shapeIrc, candidates, null, null, malignancyScored, warnings, stageSeconds);
+	}
+
+	/** Candidates sorted by nodule probability, highest first (ties in label order). */
+	public List<Candidate> byProbability() {
+		List<Candidate> sorted = new ArrayList<>(candidates);
+		sorted.sort(Comparator.comparingDouble(Candidate::probability).reversed().thenComparingInt(Candidate::label));
+		return sorted;
+	}
+
+	/** Candidates whose nodule probability is at least {@code threshold}, highest first. */
+	public List<Candidate> nodules(double threshold) {
+		List<Candidate> out = new ArrayList<>();
+		for (Candidate c : byProbability())
+			if (c.probability() >= threshold) out.add(c);
+		return out;
+	}
+
+	@Override
+	public int[] shapeIrc() { return shapeIrc.clone(); }
+}

@@ -1,0 +1,454 @@
+package org.lungnodules.analysis;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import net.imglib2.Cursor;
+import net.imglib2.type.numeric.RealType;
+import net.imglib2.view.Views;
+
+import org.lungnodules.Progress;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.ct.Geometry;
+import org.lungnodules.nn.Inference;
+import org.lungnodules.nn.Networks;
+import org.lungnodules.nn.NoduleClassifier;
+
+/**
+ * The end-to-end analysis of one CT by the published recipe: segment every slice with the U-Net,
+ * group the mask into components, classify each component's chunk, optionally score malignancy.
+ * <p>
+ * <b>Segmentation.</b> The input of slice z is slices z−3..z+3 (indices clamped to the volume), HU
+ * clamped to [−1000, 1000], in batches of {@link Settings#batchSlices()} slices. Each slice is
+ * converted once into a small ring of clamped slices that consecutive batches share. The U-Net needs
+ * heights and widths that are multiples of 4: other sizes are padded at the bottom and right with
+ * −1000 HU (air) and the padding is cut from the output. (The reference CTs are 256² or 512², so no
+ * padding happens there; near a padded edge results are those of a CT surrounded by air.)
+ * <p>
+ * <b>Fast mode</b> ({@link Settings#fast()}, off by default) processes only slices that contain lung
+ * (a cheap HU test, widened by a safety margin of slices) and only the in-plane box holding the body
+ * plus 32 pixels of air (more than the U-Net's reach, and aligned to its pooling grid), in larger
+ * batches. Slices and pixels it skips get probability 0. Inside the body the probabilities equal the
+ * recipe's up to float rounding (batch size), so the same nodules are found; only outside the body
+ * and in lung-free slices does the output differ (0 instead of the U-Net's near-zero values).
+ * <p>
+ * <b>Threads.</b> One analysis at a time per instance; the {@link Inference} it uses serializes its
+ * own calls anyway.
+ */
+public final class CtAnalysis {
+
+	/** Context slices on each side of the segmented slice. */
+	public static final int CONTEXT = 3;
+	public static final String SEGMENTING = "Segmenting", GROUPING = "Grouping", CLASSIFYING = "Classifying",
+		SCORING_MALIGNANCY = "Scoring malignancy";
+	/** Chunk size (index, row, col) the classifiers take. */
+	public static final int[] CHUNK = { NoduleClassifier.DEPTH, NoduleClassifier.HEIGHT, NoduleClassifier.WIDTH };
+
+	/** HU window of aerated lung for the fast mode's slice test. */
+	static final float LUNG_LOW = -950, LUNG_HIGH = -500;
+	/** Above this, a voxel is body (soft tissue or denser), for the fast mode's in-plane box. */
+	static final float BODY_HU = -500;
+	/** Slices with less lung than this fraction of their pixels are skipped in fast mode. */
+	static final double MIN_LUNG_FRACTION = 0.001;
+	/**
+	 * Extra slices kept on each side of the lung slices, and pixels of air around the body box. The
+	 * U-Net sees about 25 pixels to each side (two 3×3 convs at each of three scales, 2×2 pooling), so
+	 * with 32 pixels of margin the box edge cannot change any result inside the body.
+	 */
+	static final int FAST_SLICE_MARGIN = 2 * CONTEXT, FAST_PIXEL_MARGIN = 32;
+	private static final int CHUNKS_PER_CALL = 16;
+
+	/**
+	 * Analysis settings.
+	 *
+	 * @param segmentationThreshold mask = probability &gt; this (0.5)
+	 * @param malignancyThreshold malignancy is scored for candidates with p_nodule &ge; this (0.5)
+	 * @param batchSlices U-Net slices per batch (8, the published value)
+	 * @param fast the optional faster segmentation (see the class comment); off by default
+	 * @param keepVolumes keep the probability and label volumes in the result
+	 */
+	public record Settings(double segmentationThreshold, double malignancyThreshold, int batchSlices, boolean fast,
+		boolean keepVolumes) {
+
+		public Settings {
+			if (!(segmentationThreshold >= 0 && segmentationThreshold < 1))
+				throw new IllegalArgumentException("Segmentation threshold must be in [0, 1): " + segmentationThreshold);
+			if (!(malignancyThreshold >= 0 && malignancyThreshold <= 1))
+				throw new IllegalArgumentException("Malignancy threshold must be in [0, 1]: " + malignancyThreshold);
+			if (batchSlices < 1 || batchSlices > 1024) throw new IllegalArgumentException("Batch size must be 1..1024: " + batchSlices);
+		}
+
+		/** The published recipe: 0.5, 0.5, batches of 8, not fast, volumes kept. */
+		public static Settings defaults() { return new Settings(0.5, 0.5, 8, false, true); }
+
+		/** Fast mode with larger batches. */
+		public Settings withFast(boolean on) {
+			return new Settings(segmentationThreshold, malignancyThreshold, on && batchSlices == 8 ? 16 : batchSlices, on, keepVolumes);
+		}
+
+		public Settings withKeepVolumes(boolean keep) {
+			return new Settings(segmentationThreshold, malignancyThreshold, batchSlices, fast, keep);
+		}
+
+		public Settings withBatchSlices(int n) {
+			return new Settings(segmentationThreshold, malignancyThreshold, n, fast, keepVolumes);
+		}
+
+		public Settings withThresholds(double segmentation, double malignancy) {
+			return new Settings(segmentation, malignancy, batchSlices, fast, keepVolumes);
+		}
+	}
+
+	private final Inference inference;
+	private final Settings settings;
+	private final List<String> warnings = new ArrayList<>();
+
+	/** @param inference must hold the SEG and CLS networks; MAL is optional */
+	public CtAnalysis(Inference inference, Settings settings) {
+		this.inference = Objects.requireNonNull(inference, "inference");
+		this.settings = settings == null ? Settings.defaults() : settings;
+	}
+
+	public Settings settings() { return settings; }
+
+	/**
+	 * Runs all stages on {@code ct}.
+	 *
+	 * @throws IllegalArgumentException if the CT is smaller than a classifier chunk (32×48×48) or too
+	 *         large for one Java array, before any network runs
+	 * @throws IllegalStateException if the segmentation or classifier network is missing
+	 * @throws Progress.Canceled if {@code progress} asks to stop
+	 */
+	public AnalysisResult analyze(CtVolume ct, Progress progress) {
+		Progress p = progress == null ? Progress.NONE : progress;
+		checkUsable(ct);
+		if (!inference.hasNetwork(Networks.Kind.CLS))
+			throw new IllegalStateException("The analysis needs the nodule classifier, but none was loaded");
+		warnings.clear();
+		Map<String, Double> seconds = new LinkedHashMap<>();
+
+		long t0 = System.nanoTime();
+		float[] probability = segment(ct, p);
+		long t1 = System.nanoTime();
+		seconds.put(SEGMENTING, (t1 - t0) / 1e9);
+
+		p.report(GROUPING, 0);
+		Grouping.Labels labels = group(ct, probability, settings.segmentationThreshold(), p);
+		List<Candidate> candidates = describe(ct, labels, p);
+		p.report(GROUPING, 1);
+		long t2 = System.nanoTime();
+		seconds.put(GROUPING, (t2 - t1) / 1e9);
+
+		candidates = classify(ct, candidates, p);
+		long t3 = System.nanoTime();
+		seconds.put(CLASSIFYING, (t3 - t2) / 1e9);
+
+		boolean malignancy = inference.hasNetwork(Networks.Kind.MAL);
+		if (malignancy) {
+			candidates = scoreMalignancy(ct, candidates, p);
+			seconds.put(SCORING_MALIGNANCY, (System.nanoTime() - t3) / 1e9);
+		}
+		boolean keep = settings.keepVolumes();
+		return new AnalysisResult(ct.seriesUid(), ct.geometry(), ct.shapeIrc(), candidates, keep ? probability : null,
+			keep ? labels.labels() : null, malignancy, warnings, seconds);
+	}
+
+	/** Refuses CTs the recipe cannot analyze, with a message naming the series and the sizes. */
+	public static void checkUsable(CtVolume ct) {
+		int[] shape = ct.shapeIrc();
+		String[] axes = { "slices (z)", "rows (y)", "columns (x)" };
+		for (int a = 0; a < 3; a++)
+			if (shape[a] < CHUNK[a])
+				throw new IllegalArgumentException("The CT " + name(ct) + " is " + shape[0] + "×" + shape[1] + "×" + shape[2] +
+					" (z×y×x) voxels: it has " + shape[a] + " " + axes[a] + ", fewer than the " + CHUNK[a] +
+					" of a classifier chunk (32×48×48), so it cannot be analyzed");
+		long voxels = (long) shape[0] * shape[1] * shape[2];
+		if (voxels > Integer.MAX_VALUE - 8)
+			throw new IllegalArgumentException("The CT " + name(ct) + " has " + voxels + " voxels, more than one analysis can hold (" +
+				(Integer.MAX_VALUE - 8) + ")");
+	}
+
+	private static String name(CtVolume ct) {
+		return ct.seriesUid().isEmpty() ? "(unnamed)" : ct.seriesUid();
+	}
+
+	// ---------------------------------------------------------------- segmentation
+
+	/**
+	 * The U-Net probability of every voxel, C order (index, row, col).
+	 *
+	 * @throws Progress.Canceled if {@code progress} asks to stop (checked between batches)
+	 */
+	public float[] segment(CtVolume ct, Progress progress) {
+		Progress p = progress == null ? Progress.NONE : progress;
+		int d = ct.depth(), h = ct.height(), w = ct.width();
+		long voxels = (long) d * h * w;
+		if (voxels > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("The CT " + name(ct) + " is too large: " + voxels + " voxels");
+		p.report(SEGMENTING, 0);
+		int[] slices;
+		int y0 = 0, x0 = 0, bh = h, bw = w;
+		if (settings.fast()) {
+			FastRegion r = fastRegion(ct, p);
+			slices = r.slices;
+			y0 = r.y0; x0 = r.x0; bh = r.height; bw = r.width;
+		} else {
+			slices = new int[d];
+			for (int z = 0; z < d; z++) slices[z] = z;
+		}
+		// Multiples of 4 for the two 2×2 poolings; the extra rows and columns are air.
+		int ph = (bh + 3) / 4 * 4, pw = (bw + 3) / 4 * 4;
+		float[] out = new float[(int) voxels];
+		int batch = settings.batchSlices();
+		SliceRing ring = new SliceRing(ct, batch + 2 * CONTEXT, y0, x0, bh, bw);
+		int planeIn = ph * pw;
+		float[] input = new float[batch * SEG_CHANNELS * planeIn];
+		boolean padded = ph != bh || pw != bw;
+		for (int start = 0; start < slices.length; start += batch) {
+			p.checkCanceled();
+			int n = Math.min(batch, slices.length - start);
+			if (padded) Arrays.fill(input, CtVolume.HU_MIN);
+			for (int i = 0; i < n; i++) {
+				int z = slices[start + i];
+				for (int c = 0; c < SEG_CHANNELS; c++) {
+					float[] slice = ring.get(Math.max(0, Math.min(d - 1, z - CONTEXT + c)));
+					int dst = (i * SEG_CHANNELS + c) * planeIn;
+					if (!padded) System.arraycopy(slice, 0, input, dst, planeIn);
+					else for (int y = 0; y < bh; y++) System.arraycopy(slice, y * bw, input, dst + y * pw, bw);
+				}
+			}
+			float[] result = inference.segment(input, n, ph, pw);
+			for (int i = 0; i < n; i++) {
+				int z = slices[start + i];
+				for (int y = 0; y < bh; y++)
+					System.arraycopy(result, i * planeIn + y * pw, out, (z * h + y0 + y) * w + x0, bw);
+			}
+			p.report(SEGMENTING, (start + n) / (double) slices.length);
+		}
+		if (ring.nanCount > 0)
+			warnings.add("The CT " + name(ct) + " has " + ring.nanCount + " NaN voxel(s) among the segmented slices; they were treated as -1000 HU");
+		return out;
+	}
+
+	private static final int SEG_CHANNELS = 2 * CONTEXT + 1;
+
+	/**
+	 * Clamped slices (cropped to the in-plane box) of the last few z's: a batch needs its own slices
+	 * plus three on each side, so a ring of batch + 6 slots converts each slice once.
+	 */
+	private static final class SliceRing {
+		private final CtVolume ct;
+		private final float[][] slots;
+		private final int[] zOf;
+		private final int y0, x0, h, w;
+		long nanCount;
+
+		SliceRing(CtVolume ct, int size, int y0, int x0, int h, int w) {
+			this.ct = ct;
+			this.slots = new float[size][h * w];
+			this.zOf = new int[size];
+			Arrays.fill(zOf, -1);
+			this.y0 = y0; this.x0 = x0; this.h = h; this.w = w;
+		}
+
+		float[] get(int z) {
+			int k = z % slots.length;
+			if (zOf[k] != z) {
+				nanCount += readClamped(ct, z, y0, x0, h, w, slots[k]);
+				zOf[k] = z;
+			}
+			return slots[k];
+		}
+	}
+
+	/**
+	 * Reads the box (z, y0..y0+h, x0..x0+w) with HU clamped to [−1000, 1000] and NaN as −1000.
+	 *
+	 * @return the number of NaN voxels met
+	 */
+	static long readClamped(CtVolume ct, int z, int y0, int x0, int h, int w, float[] dst) {
+		Cursor<? extends RealType<?>> c = Views.flatIterable(Views.interval(ct.image(),
+			new long[] { x0, y0, z }, new long[] { x0 + w - 1L, y0 + h - 1L, z })).cursor();
+		long nans = 0;
+		for (int i = 0; c.hasNext(); i++) {
+			float v = c.next().getRealFloat();
+			if (v != v) {
+				nans++;
+				v = CtVolume.HU_MIN;
+			}
+			dst[i] = v < CtVolume.HU_MIN ? CtVolume.HU_MIN : (v > CtVolume.HU_MAX ? CtVolume.HU_MAX : v);
+		}
+		return nans;
+	}
+
+	private record FastRegion(int[] slices, int y0, int x0, int height, int width) {}
+
+	/**
+	 * The slices with lung (plus {@link #FAST_SLICE_MARGIN} on each side) and the body's in-plane box
+	 * over those slices (plus {@link #FAST_PIXEL_MARGIN} pixels). Falls back to the whole CT when no
+	 * slice looks like lung, so a CT outside the test's assumptions is still fully segmented.
+	 */
+	private FastRegion fastRegion(CtVolume ct, Progress p) {
+		int d = ct.depth(), h = ct.height(), w = ct.width();
+		float[] slice = new float[h * w];
+		boolean[] lung = new boolean[d];
+		int[][] box = new int[d][];
+		for (int z = 0; z < d; z++) {
+			if (z % 16 == 0) p.checkCanceled();
+			readClamped(ct, z, 0, 0, h, w, slice);
+			long lungPixels = 0;
+			int ylo = h, yhi = -1, xlo = w, xhi = -1;
+			for (int i = 0; i < slice.length; i++) {
+				float v = slice[i];
+				if (v >= LUNG_LOW && v <= LUNG_HIGH) lungPixels++;
+				if (v > BODY_HU) {
+					int y = i / w, x = i % w;
+					if (y < ylo) ylo = y;
+					if (y > yhi) yhi = y;
+					if (x < xlo) xlo = x;
+					if (x > xhi) xhi = x;
+				}
+			}
+			lung[z] = lungPixels >= MIN_LUNG_FRACTION * slice.length;
+			if (yhi >= 0) box[z] = new int[] { ylo, yhi, xlo, xhi };
+		}
+		boolean[] keep = new boolean[d];
+		boolean any = false;
+		for (int z = 0; z < d; z++)
+			if (lung[z]) {
+				any = true;
+				for (int k = Math.max(0, z - FAST_SLICE_MARGIN); k <= Math.min(d - 1, z + FAST_SLICE_MARGIN); k++) keep[k] = true;
+			}
+		if (!any) {
+			warnings.add("Fast mode found no lung in " + name(ct) + "; the whole CT was segmented");
+			Arrays.fill(keep, true);
+		}
+		int ylo = h, yhi = -1, xlo = w, xhi = -1, count = 0;
+		for (int z = 0; z < d; z++) {
+			if (!keep[z]) continue;
+			count++;
+			if (box[z] == null) continue;
+			ylo = Math.min(ylo, box[z][0]); yhi = Math.max(yhi, box[z][1]);
+			xlo = Math.min(xlo, box[z][2]); xhi = Math.max(xhi, box[z][3]);
+		}
+		if (yhi < 0) { ylo = 0; yhi = h - 1; xlo = 0; xhi = w - 1; }
+		int[] ys = widen(ylo, yhi, h), xs = widen(xlo, xhi, w);
+		int[] slices = new int[count];
+		for (int z = 0, i = 0; z < d; z++) if (keep[z]) slices[i++] = z;
+		return new FastRegion(slices, ys[0], xs[0], ys[1], xs[1]);
+	}
+
+	/**
+	 * [lo, hi] plus the margin, as {start, length} with start a multiple of 4 (so the U-Net's 2×2
+	 * pooling grid is the full image's, which keeps results inside the box identical to the recipe's)
+	 * and length a multiple of 4 unless the box reaches the end of the axis (then it is padded with
+	 * air exactly as the full image would be).
+	 */
+	private static int[] widen(int lo, int hi, int size) {
+		int start = Math.max(0, lo - FAST_PIXEL_MARGIN) / 4 * 4;
+		int end = Math.min(size, (hi + 1 + FAST_PIXEL_MARGIN + 3) / 4 * 4);
+		return new int[] { start, end - start };
+	}
+
+	// ---------------------------------------------------------------- grouping
+
+	/** Threshold, erode and label by the published recipe (see {@link Grouping}). */
+	public static Grouping.Labels group(CtVolume ct, float[] probability, double threshold, Progress progress) {
+		int[] shape = ct.shapeIrc();
+		byte[] eroded = Grouping.thresholdAndErode(probability, shape, threshold);
+		if (progress != null) progress.checkCanceled();
+		return Grouping.label(eroded, shape);
+	}
+
+	/**
+	 * Centre, world position and size of each component, in label order; probabilities are filled in
+	 * by {@link #classify}. Streams the CT once, only over slices holding a label.
+	 */
+	List<Candidate> describe(CtVolume ct, Grouping.Labels labels, Progress p) {
+		Grouping.CentreAccumulator acc = new Grouping.CentreAccumulator(labels);
+		int h = ct.height(), w = ct.width();
+		float[] slice = new float[h * w];
+		long nans = 0;
+		for (int z = 0; z < ct.depth(); z++) {
+			if (!Grouping.sliceHasLabels(labels, z)) continue;
+			if (p != null) p.checkCanceled();
+			nans += readClamped(ct, z, 0, 0, h, w, slice);
+			acc.addSlice(z, slice);
+		}
+		if (nans > 0 && warnings.stream().noneMatch(s -> s.contains("NaN")))
+			warnings.add("The CT " + name(ct) + " has NaN voxels inside candidates; they were weighted as -1000 HU");
+		Geometry g = ct.geometry();
+		double[] spacing = g.spacing();
+		double voxelVolume = spacing[0] * spacing[1] * spacing[2];
+		List<Candidate> out = new ArrayList<>(labels.count());
+		for (int l = 1; l <= labels.count(); l++) {
+			double[] irc = acc.centre(l);
+			double[] xyz = g.voxelToWorld(irc[0], irc[1], irc[2]);
+			long n = labels.sizes()[l - 1];
+			double diameter = 2 * Math.cbrt(3 * n * voxelVolume / (4 * Math.PI));
+			out.add(new Candidate(l, irc[0], irc[1], irc[2], xyz[0], xyz[1], xyz[2], n, diameter, Double.NaN, Double.NaN, Double.NaN,
+				Double.NaN));
+		}
+		return out;
+	}
+
+	// ---------------------------------------------------------------- classification
+
+	/** Classifies the chunk at each candidate's rounded centre; returns the candidates with p_nodule and logits. */
+	public List<Candidate> classify(CtVolume ct, List<Candidate> candidates, Progress progress) {
+		Progress p = progress == null ? Progress.NONE : progress;
+		List<Candidate> out = new ArrayList<>(candidates.size());
+		p.report(CLASSIFYING, 0);
+		forEachChunkBatch(ct, candidates, p, CLASSIFYING, (batch, chunks) -> {
+			Inference.Classification c = inference.classify(chunks, batch.size());
+			for (int i = 0; i < batch.size(); i++) {
+				Candidate a = batch.get(i);
+				out.add(new Candidate(a.label(), a.index(), a.row(), a.col(), a.x(), a.y(), a.z(), a.voxels(), a.diameterMm(),
+					c.positive(i), c.logits()[2 * i], c.logits()[2 * i + 1], a.pMalignant()));
+			}
+		});
+		return out;
+	}
+
+	/** Malignancy probability for candidates with p_nodule &ge; the malignancy threshold; others keep NaN. */
+	public List<Candidate> scoreMalignancy(CtVolume ct, List<Candidate> candidates, Progress progress) {
+		Progress p = progress == null ? Progress.NONE : progress;
+		List<Candidate> selected = new ArrayList<>();
+		for (Candidate c : candidates)
+			if (c.probability() >= settings.malignancyThreshold()) selected.add(c);
+		Map<Integer, Double> scores = new LinkedHashMap<>();
+		p.report(SCORING_MALIGNANCY, 0);
+		forEachChunkBatch(ct, selected, p, SCORING_MALIGNANCY, (batch, chunks) -> {
+			Inference.Classification c = inference.malignancy(chunks, batch.size());
+			for (int i = 0; i < batch.size(); i++) scores.put(batch.get(i).label(), (double) c.positive(i));
+		});
+		List<Candidate> out = new ArrayList<>(candidates.size());
+		for (Candidate c : candidates) out.add(scores.containsKey(c.label()) ? c.withMalignancy(scores.get(c.label())) : c);
+		return out;
+	}
+
+	private interface ChunkConsumer {
+		void accept(List<Candidate> batch, float[] chunks);
+	}
+
+	/** Crops chunks in groups of {@link #CHUNKS_PER_CALL}, checking cancel and reporting between groups. */
+	private static void forEachChunkBatch(CtVolume ct, List<Candidate> candidates, Progress p, String stage, ChunkConsumer consumer) {
+		float[] chunks = new float[CHUNKS_PER_CALL * Inference.CHUNK_VOXELS];
+		for (int start = 0; start < candidates.size(); start += CHUNKS_PER_CALL) {
+			p.checkCanceled();
+			List<Candidate> batch = candidates.subList(start, Math.min(candidates.size(), start + CHUNKS_PER_CALL));
+			for (int i = 0; i < batch.size(); i++) {
+				int[] startIrc = ct.cropStart(batch.get(i).roundedCentreIrc(), CHUNK);
+				ct.copyBox(startIrc, CHUNK, chunks, i * Inference.CHUNK_VOXELS, CtVolume.HU_MIN, CtVolume.HU_MAX);
+			}
+			consumer.accept(batch, chunks);
+			p.report(stage, (start + batch.size()) / (double) candidates.size());
+		}
+	}
+
+	/** Warnings of the last analysis (also in its result). */
+	public List<String> warnings() { return List.copyOf(warnings); }
+}

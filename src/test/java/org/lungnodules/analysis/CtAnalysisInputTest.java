@@ -1,0 +1,145 @@
+package org.lungnodules.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+import net.imglib2.img.array.ArrayImgs;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.lungnodules.Progress;
+import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.ct.Geometry;
+import org.lungnodules.nn.Inference;
+
+/** Bad or unusual input: small CTs, NaN voxels, sizes that are not multiples of 4, cancel, fast mode. */
+class CtAnalysisInputTest {
+
+	private static Inference inference;
+
+	@BeforeAll
+	static void open() throws IOException {
+		inference = CtAnalysisReferenceTest.openBookModels();
+	}
+
+	@AfterAll
+	static void close() {
+		if (inference != null) inference.close();
+	}
+
+	private static float[] noisyLung(int n, long seed) {
+		Random r = new Random(seed);
+		float[] v = new float[n];
+		for (int i = 0; i < n; i++) v[i] = (float) (-800 + 300 * r.nextGaussian());
+		return v;
+	}
+
+	@Test
+	void ctSmallerThanAChunkFailsBeforeTheNetwork() {
+		CtAnalysis a = new CtAnalysis(inference, null);
+		CtVolume thin = CtVolume.ofShorts(new short[20 * 64 * 64], 64, 64, 20, Geometry.unit(), "thin");
+		Progress failIfRun = (stage, f) -> { throw new AssertionError("no stage should start: " + stage); };
+		IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> a.analyze(thin, failIfRun));
+		assertTrue(e.getMessage().contains("thin") && e.getMessage().contains("20 slices (z)") && e.getMessage().contains("32"), e.getMessage());
+		CtVolume narrow = CtVolume.ofShorts(new short[40 * 64 * 47], 47, 64, 40, Geometry.unit(), "narrow");
+		e = assertThrows(IllegalArgumentException.class, () -> a.analyze(narrow, failIfRun));
+		assertTrue(e.getMessage().contains("47 columns (x)"), e.getMessage());
+	}
+
+	@Test
+	void sizesNotMultipleOfFourArePaddedWithAir() {
+		// 34 slices of 50×50 must give what a 52×52 CT padded with -1000 at the bottom and right gives.
+		int d = 34, h = 50, w = 50, hp = 52, wp = 52;
+		float[] hu = noisyLung(d * h * w, 3);
+		float[] padded = new float[d * hp * wp];
+		java.util.Arrays.fill(padded, -1000);
+		for (int z = 0; z < d; z++)
+			for (int y = 0; y < h; y++) System.arraycopy(hu, (z * h + y) * w, padded, (z * hp + y) * wp, w);
+		CtAnalysis a = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withBatchSlices(5));
+		float[] got = a.segment(new CtVolume(ArrayImgs.floats(hu, w, h, d), Geometry.unit(), "odd"), null);
+		float[] ref = a.segment(new CtVolume(ArrayImgs.floats(padded, wp, hp, d), Geometry.unit(), "even"), null);
+		assertEquals(d * h * w, got.length);
+		for (int z = 0; z < d; z++)
+			for (int y = 0; y < h; y++)
+				for (int x = 0; x < w; x++)
+					assertEquals(ref[(z * hp + y) * wp + x], got[(z * h + y) * w + x], 1e-6f, "voxel " + z + "," + y + "," + x);
+	}
+
+	@Test
+	void nanVoxelsCountAsMinus1000AndAreReported() {
+		int d = 32, h = 48, w = 48;
+		float[] hu = noisyLung(d * h * w, 5);
+		float[] asAir = hu.clone();
+		for (int i = 1000; i < hu.length; i += 997) {
+			hu[i] = Float.NaN;
+			asAir[i] = -1000;
+		}
+		CtAnalysis a = new CtAnalysis(inference, null);
+		AnalysisResult withNan = a.analyze(new CtVolume(ArrayImgs.floats(hu, w, h, d), Geometry.unit(), "nan"), null);
+		assertTrue(withNan.warnings().stream().anyMatch(s -> s.contains("NaN")), withNan.warnings().toString());
+		AnalysisResult clean = a.analyze(new CtVolume(ArrayImgs.floats(asAir, w, h, d), Geometry.unit(), "air"), null);
+		assertTrue(clean.warnings().isEmpty(), clean.warnings().toString());
+		assertArrayEquals(clean.probability(), withNan.probability());
+		assertEquals(clean.candidates(), withNan.candidates());
+	}
+
+	@Test
+	void cancelStopsBetweenBatches() {
+		int d = 40, h = 48, w = 48;
+		CtVolume ct = new CtVolume(ArrayImgs.floats(noisyLung(d * h * w, 9), w, h, d), Geometry.unit(), "c");
+		List<String> seen = new ArrayList<>();
+		Progress cancelAfterFirstBatch = new Progress() {
+			boolean stop;
+
+			@Override
+			public void report(String stage, double fraction) {
+				seen.add(stage + " " + fraction);
+				if (fraction > 0) stop = true;
+			}
+
+			@Override
+			public boolean isCanceled() { return stop; }
+		};
+		assertThrows(Progress.Canceled.class, () -> new CtAnalysis(inference, null).analyze(ct, cancelAfterFirstBatch));
+		// exactly one batch of 8 slices ran
+		assertEquals(List.of("Segmenting 0.0", "Segmenting 0.2"), seen);
+	}
+
+	@Test
+	void stagesAreReportedInOrder() {
+		int d = 32, h = 48, w = 48;
+		CtVolume ct = new CtVolume(ArrayImgs.floats(noisyLung(d * h * w, 11), w, h, d), Geometry.unit(), "s");
+		List<String> stages = new ArrayList<>();
+		new CtAnalysis(inference, null).analyze(ct, (stage, f) -> {
+			if (stages.isEmpty() || !stages.get(stages.size() - 1).equals(stage)) stages.add(stage);
+		});
+		assertEquals(List.of(CtAnalysis.SEGMENTING, CtAnalysis.GROUPING, CtAnalysis.CLASSIFYING), stages);
+	}
+
+	@Test
+	void fastModeFindsTheSameNodulesOnAGeneratedChest() {
+		ChestPhantom chest = ChestPhantom.generate(2024, 0,
+			ChestPhantom.Options.defaults().withSize(72, 256, 256).withNodules(3, 3).withDiameterRange(8, 20).withSolidOnly(true).withCandidatesPerCt(0));
+		CtVolume ct = chest.volume();
+		CtAnalysis.Settings s = CtAnalysis.Settings.defaults().withKeepVolumes(false);
+		List<Candidate> recipe = new CtAnalysis(inference, s).analyze(ct, null).nodules(0.5);
+		List<Candidate> fast = new CtAnalysis(inference, s.withFast(true)).analyze(ct, null).nodules(0.5);
+		assertFalse(recipe.isEmpty(), "the book's models should find some of the phantom's nodules");
+		assertEquals(recipe.size(), fast.size(), "recipe " + recipe + "\nfast " + fast);
+		for (int k = 0; k < recipe.size(); k++) {
+			assertEquals(recipe.get(k).index(), fast.get(k).index(), 0.5);
+			assertEquals(recipe.get(k).row(), fast.get(k).row(), 0.5);
+			assertEquals(recipe.get(k).col(), fast.get(k).col(), 0.5);
+		}
+	}
+}
