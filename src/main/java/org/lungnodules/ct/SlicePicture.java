@@ -97,7 +97,34 @@ public final class SlicePicture {
 
 	/** Writes the PNG atomically. */
 	public void write(Path png) throws IOException {
-		BufferedImage img = render();
+		writePng(render(), png);
+	}
+
+	/** Pictures side by side, {@code columns} to a row, on black. */
+	public static BufferedImage montage(List<BufferedImage> pictures, int columns) {
+		if (pictures.isEmpty()) throw new IllegalArgumentException("No pictures to put together");
+		int cw = 0, ch = 0;
+		for (BufferedImage p : pictures) {
+			cw = Math.max(cw, p.getWidth());
+			ch = Math.max(ch, p.getHeight());
+		}
+		int cols = Math.min(columns, pictures.size()), rows = (pictures.size() + cols - 1) / cols;
+		BufferedImage out = new BufferedImage(cols * cw, rows * ch, BufferedImage.TYPE_INT_RGB);
+		Graphics2D g = out.createGraphics();
+		for (int i = 0; i < pictures.size(); i++) g.drawImage(pictures.get(i), (i % cols) * cw, (i / cols) * ch, null);
+		g.dispose();
+		return out;
+	}
+
+	/** A finished picture, ready to write. */
+	public record Painting(BufferedImage image) {
+		public void write(Path png) throws IOException {
+			writePng(image, png);
+		}
+	}
+
+	/** Writes any picture as a PNG, atomically. */
+	public static void writePng(BufferedImage img, Path png) throws IOException {
 		Path dir = png.toAbsolutePath().getParent();
 		Files.createDirectories(dir);
 		Path tmp = dir.resolve("." + png.getFileName() + ".tmp");

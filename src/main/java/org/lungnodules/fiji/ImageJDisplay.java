@@ -19,13 +19,57 @@ final class ImageJDisplay {
 
 	private ImageJDisplay() {}
 
-	static void show(Module module) {
-		boolean canShowImages = Interpreter.isBatchMode() || !GraphicsEnvironment.isHeadless();
+	/**
+	 * @param images whether images may be opened: not for {@code tryRun} batch jobs, which would
+	 *        otherwise pile up one CT per scan in memory
+	 */
+	static void show(Module module, boolean images) {
+		boolean canShowImages = images && (Interpreter.isBatchMode() || !GraphicsEnvironment.isHeadless());
+		Object command = module instanceof org.scijava.command.CommandModule ? ((org.scijava.command.CommandModule) module).getCommand() : null;
+		if (command instanceof AnalyzeCommand) showAnalysis((AnalyzeCommand) command, canShowImages);
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
 			else if (canShowImages && value instanceof MetaImage) ImagePlusAdapter.toImagePlus((MetaImage) value).show();
 			else if (canShowImages && value instanceof CtVolume) ImagePlusAdapter.toImagePlus((CtVolume) value).show();
+		}
+	}
+
+	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */
+	private static void showAnalysis(AnalyzeCommand cmd, boolean canShowImages) {
+		org.lungnodules.analysis.AnalysisResult result = cmd.result();
+		if (result == null) return;
+		java.util.List<org.lungnodules.analysis.Candidate> nodules = result.nodules(cmd.threshold());
+		ij.measure.ResultsTable table = NoduleDisplay.table(result, cmd.threshold());
+		if (!GraphicsEnvironment.isHeadless()) table.show(NoduleDisplay.TABLE);
+		if (ij.Macro.getOptions() != null || Interpreter.isBatchMode() || GraphicsEnvironment.isHeadless()) {
+			// Macros read results with getResult(), which reads the system Results table.
+			ij.measure.ResultsTable system = ij.measure.ResultsTable.getResultsTable();
+			if (system != null) {
+				system.reset();
+				for (int row = 0; row < table.size(); row++) {
+					system.incrementCounter();
+					for (String column : table.getHeadings())
+						if (column.equals("seriesuid")) system.addValue(column, table.getStringValue(column, row));
+						else system.addValue(column, table.getValue(column, row));
+				}
+			}
+		}
+		if (!canShowImages) return;
+		ImagePlus imp = cmd.image();
+		if (imp == null && cmd.volume() != null) {
+			imp = ImagePlusAdapter.toImagePlus(cmd.volume());
+			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
+			show(imp);
+		}
+		else if (imp != null) {
+			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
+			imp.updateAndDraw();
+		}
+		if (imp != null) NoduleDisplay.addToRoiManager(imp, nodules);
+		if (cmd.wantsLabelImage() && imp != null) {
+			ImagePlus labels = NoduleDisplay.labelImage(result, imp.getCalibration());
+			if (labels != null) show(labels);
 		}
 	}
 

@@ -47,7 +47,7 @@ public class LunaPlugIn implements PlugIn {
 				params = showDialog(runner, command);
 				if (params == null) return; // dialog canceled
 			}
-			runCommand(runner, command, params);
+			runCommand(runner, command, params, true);
 		}
 		catch (Throwable e) {
 			String msg = LunaCli.message(e);
@@ -66,7 +66,7 @@ public class LunaPlugIn implements PlugIn {
 	 */
 	public static String tryRun(String command, String options) {
 		try {
-			runCommand(new CommandRunner(context()), command, parseMacroOptions(options == null ? "" : options));
+			runCommand(new CommandRunner(context()), command, parseMacroOptions(options == null ? "" : options), false);
 			return "";
 		}
 		catch (Throwable e) {
@@ -88,21 +88,22 @@ public class LunaPlugIn implements PlugIn {
 		return v == null ? "" : String.valueOf(v);
 	}
 
-	static Module runCommand(CommandRunner runner, String command, Map<String, String> params) throws CommandRunner.BadArguments {
+	static Module runCommand(CommandRunner runner, String command, Map<String, String> params, boolean images) throws CommandRunner.BadArguments {
 		// ImageJ 1 loads us through its plugin class loader; SciJava and DJL discover plugins and
 		// engines through the thread's context class loader, so it must be ours while we run.
 		Thread thread = Thread.currentThread();
 		ClassLoader previous = thread.getContextClassLoader();
 		thread.setContextClassLoader(LunaPlugIn.class.getClassLoader());
 		try {
-			return runWithStatus(runner, command, params);
+			return runWithStatus(runner, command, params, images);
 		}
 		finally {
 			thread.setContextClassLoader(previous);
 		}
 	}
 
-	private static Module runWithStatus(CommandRunner runner, String command, Map<String, String> params) throws CommandRunner.BadArguments {
+	private static Module runWithStatus(CommandRunner runner, String command, Map<String, String> params, boolean images)
+		throws CommandRunner.BadArguments {
 		ImageJStatus statusBridge = new ImageJStatus();
 		EventService events = runner.context().service(EventService.class);
 		List<org.scijava.event.EventSubscriber<?>> subscribers = events.subscribe(statusBridge);
@@ -116,7 +117,7 @@ public class LunaPlugIn implements PlugIn {
 				}
 			});
 			lastModule = module;
-			ImageJDisplay.show(module);
+			ImageJDisplay.show(module, images);
 			return module;
 		}
 		finally {

@@ -1,0 +1,154 @@
+package org.lungnodules.fiji;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import org.lungnodules.analysis.AnalysisResult;
+import org.lungnodules.analysis.Candidate;
+import org.lungnodules.analysis.CandidatesCsv;
+import org.lungnodules.analysis.CtAnalysis;
+import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.ct.SlicePicture;
+import org.lungnodules.io.MetaImage;
+import org.lungnodules.nn.Inference;
+import org.lungnodules.nn.Networks;
+import org.scijava.ItemIO;
+import org.scijava.command.Command;
+import org.scijava.plugin.Parameter;
+import org.scijava.plugin.Plugin;
+import org.scijava.widget.FileWidget;
+
+/**
+ * The whole product in one go, with nothing to download: a synthetic chest CT, the full analysis
+ * with the models found (published weights in the models folder, else the demo weights in the jar),
+ * a table of found nodules against the truth, and a PNG with one slice per nodule.
+ */
+@Plugin(type = Command.class, name = "demo", label = "Lung Nodule Demo",
+	description = "Make a synthetic chest CT, find its nodules and score them, and draw what was found")
+public class DemoCommand extends LunaCommand {
+
+	@Parameter(label = "output", style = FileWidget.DIRECTORY_STYLE, description = "Folder for the CT, the candidates CSV and the PNG")
+	private File output = new File("demo-output");
+
+	@Parameter(label = "seed", description = "Which synthetic CT")
+	private long seed = 2026;
+
+	@Parameter(label = "size", description = "CT size as depth,height,width (z,y,x)")
+	private String size = "96,256,256";
+
+	@Parameter(label = "device", choices = { "auto", "cpu", "gpu" })
+	private String device = "auto";
+
+	@Parameter(label = "fast", description = "Faster segmentation (skip slices and borders outside the body)")
+	private boolean fast = false;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Demo")
+	private String summary;
+
+	private AnalysisResult result;
+
+	AnalysisResult result() { return result; }
+
+	@Override
+	protected void execute() throws Exception {
+		int[] zyx = PhantomCommand.ints("size", size, 3);
+		Path out = output.toPath();
+		AnalyzeCommand.checkWritableFolder(out);
+		status.showStatus("Making a synthetic chest CT");
+		ChestPhantom phantom = ChestPhantom.generate(seed, 0, ChestPhantom.Options.defaults().withSize(zyx[0], zyx[1], zyx[2])
+			.withNodules(3, 5).withDiameterRange(6, 25), progress()::isCanceled);
+		Path ct = out.resolve(phantom.seriesUid() + ".mhd");
+		MetaImage.writeVolume(ct, phantom.volume(), false);
+
+		Path seg = Models.resolve(Networks.Kind.SEG, null, true);
+		Path cls = Models.resolve(Networks.Kind.CLS, null, true);
+		Path mal = Models.resolve(Networks.Kind.MAL, null, false);
+		try (Inference inference = Models.open(device, 0, seg, cls, mal)) {
+			log.info("Demo: networks on " + inference.device() + ": " + seg + ", " + cls + (mal == null ? "" : ", " + mal));
+			result = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast).withKeepVolumes(false))
+				.analyze(phantom.volume(), progress());
+		}
+		CandidatesCsv.write(out, result);
+		List<Candidate> found = result.nodules(0.5);
+		Path png = out.resolve("demo-nodules.png");
+		picture(phantom, found).write(png);
+
+		StringBuilder sb = new StringBuilder();
+		sb.append(String.format(Locale.ROOT, "Synthetic CT %s (%d×%d×%d voxels): %d true nodule(s), %d candidate(s), %d found with p >= 0.5%n",
+			phantom.seriesUid(), zyx[0], zyx[1], zyx[2], phantom.nodules().size(), result.candidates().size(), found.size()));
+		sb.append(String.format("  %-6s %8s %-13s %-10s %-9s %11s %11s%n", "truth", "diam_mm", "type", "shape", "malignant", "found p", "p_malignant"));
+		for (ChestPhantom.Nodule n : phantom.nodules()) {
+			Candidate hit = nearest(n, found);
+			sb.append(String.format(Locale.ROOT, "  #%-5d %8.1f %-13s %-10s %-9s %11s %11s%n", n.id(), n.diameterMm(),
+				n.type().name().toLowerCase(Locale.ROOT), n.shape().name().toLowerCase(Locale.ROOT), n.malignant() ? "yes" : "no",
+				hit == null ? "missed" : String.format(Locale.ROOT, "%.3f", hit.probability()),
+				hit == null || !hit.hasMalignancy() ? "-" : String.format(Locale.ROOT, "%.3f", hit.pMalignant())));
+		}
+		int falsePositives = 0;
+		for (Candidate c : found)
+			if (truthOf(c, phantom) == null) falsePositives++;
+		sb.append("  other detections (false positives): ").append(falsePositives).append('\n');
+		sb.append("Models: ").append(seg.getFileName()).append(", ").append(cls.getFileName()).append(mal == null ? "" : ", " + mal.getFileName())
+			.append(seg.toString().contains("demo-") ? " (demo weights trained on synthetic CTs; not for real scans)" : "").append('\n');
+		sb.append("CT: ").append(ct.toAbsolutePath()).append('\n');
+		sb.append("Candidates: ").append(out.resolve(CandidatesCsv.fileName(phantom.seriesUid())).toAbsolutePath()).append('\n');
+		sb.append("Picture: ").append(png.toAbsolutePath());
+		summary = sb.toString();
+	}
+
+	/** The found nodule that lies inside true nodule {@code n}, if any (the nearest). */
+	private static Candidate nearest(ChestPhantom.Nodule n, List<Candidate> found) {
+		Candidate best = null;
+		double bestD = Double.MAX_VALUE;
+		for (Candidate c : found) {
+			double d = distance(n.centerXyz(), c);
+			if (d < Math.max(n.diameterMm() / 2, 3) && d < bestD) {
+				bestD = d;
+				best = c;
+			}
+		}
+		return best;
+	}
+
+	private static ChestPhantom.Nodule truthOf(Candidate c, ChestPhantom phantom) {
+		for (ChestPhantom.Nodule n : phantom.nodules())
+			if (distance(n.centerXyz(), c) < Math.max(n.diameterMm() / 2, 3)) return n;
+		return null;
+	}
+
+	private static double distance(double[] xyz, Candidate c) {
+		double dx = xyz[0] - c.x(), dy = xyz[1] - c.y(), dz = xyz[2] - c.z();
+		return Math.sqrt(dx * dx + dy * dy + dz * dz);
+	}
+
+	/** One slice per found nodule (up to 8), each with every found nodule of that slice circled. */
+	private static SlicePicture.Painting picture(ChestPhantom phantom, List<Candidate> found) {
+		List<Candidate> shown = found.size() > 8 ? found.subList(0, 8) : found;
+		List<BufferedImage> panels = new ArrayList<>();
+		double sx = phantom.geometry().spacing()[0], sz = phantom.geometry().spacing()[2];
+		if (shown.isEmpty()) panels.add(new SlicePicture(phantom.volume(), phantom.volume().depth() / 2).title("No nodule found").render());
+		int rank = 0;
+		for (Candidate focus : shown) {
+			rank++;
+			int z = (int) Math.round(focus.index());
+			SlicePicture pic = new SlicePicture(phantom.volume(), z).title(String.format(Locale.ROOT, "Nodule #%d, p=%.2f%s", rank,
+				focus.probability(), focus.hasMalignancy() ? String.format(Locale.ROOT, ", malignancy %.2f", focus.pMalignant()) : ""));
+			int r2 = 0;
+			for (Candidate c : found) {
+				r2++;
+				double r = Math.max(c.diameterMm(), 3) / 2, dz = (c.index() - z) * sz;
+				if (Math.abs(dz) >= r) continue;
+				Color colour = c.hasMalignancy() ? new Color(1f, 1f - (float) Math.max(0, Math.min(1, c.pMalignant())), 0f) : Color.YELLOW;
+				pic.mark(new SlicePicture.Mark(c.row(), c.col(), Math.sqrt(r * r - dz * dz) / sx + 3, colour, "#" + r2));
+			}
+			panels.add(pic.render());
+		}
+		return new SlicePicture.Painting(SlicePicture.montage(panels, Math.min(4, panels.size())));
+	}
+}
