@@ -45,15 +45,7 @@ final class ImageJDisplay {
 		if (ij.Macro.getOptions() != null || Interpreter.isBatchMode() || GraphicsEnvironment.isHeadless()) {
 			// Macros read results with getResult(), which reads the system Results table.
 			ij.measure.ResultsTable system = ij.measure.ResultsTable.getResultsTable();
-			if (system != null) {
-				system.reset();
-				for (int row = 0; row < table.size(); row++) {
-					system.incrementCounter();
-					for (String column : table.getHeadings())
-						if (column.equals("seriesuid")) system.addValue(column, table.getStringValue(column, row));
-						else system.addValue(column, table.getValue(column, row));
-				}
-			}
+			if (system != null) NoduleDisplay.fill(system, result, cmd.threshold());
 		}
 		if (!canShowImages) return;
 		ImagePlus imp = cmd.image();

@@ -54,6 +54,9 @@ public class LunaPlugIn implements PlugIn {
 			if (options != null || IJ.getInstance() == null) {
 				// In a macro the error must stop the macro, with the reason in the log.
 				IJ.log("Lung Nodules: " + msg);
+				// Stop the calling macro; ImageJ would otherwise carry on with the next line.
+				ij.macro.Interpreter interpreter = ij.macro.Interpreter.getInstance();
+				if (interpreter != null) interpreter.abortMacro();
 				throw new RuntimeException(Macro.MACRO_CANCELED);
 			}
 			IJ.error("Lung Nodules", msg);

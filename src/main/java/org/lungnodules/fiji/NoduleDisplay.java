@@ -31,7 +31,12 @@ final class NoduleDisplay {
 
 	/** The table of candidates at or above the threshold, by probability, highest first. */
 	static ResultsTable table(AnalysisResult result, double threshold) {
-		ResultsTable rt = new ResultsTable();
+		return fill(new ResultsTable(), result, threshold);
+	}
+
+	/** Replaces the rows of {@code rt} with the nodules. */
+	static ResultsTable fill(ResultsTable rt, AnalysisResult result, double threshold) {
+		rt.reset();
 		int rank = 0;
 		for (Candidate c : result.nodules(threshold)) {
 			rt.incrementCounter();
@@ -48,8 +53,10 @@ final class NoduleDisplay {
 			rt.addValue("voxels", c.voxels());
 			rt.addValue("diameter_mm", c.diameterMm());
 		}
-		rt.setDecimalPlaces(rt.getColumnIndex("probability"), 4);
-		rt.setDecimalPlaces(rt.getColumnIndex("p_malignant"), 4);
+		for (String column : new String[] { "probability", "p_malignant" }) {
+			int index = rt.getColumnIndex(column); // -1 when no nodule was found
+			if (index >= 0) rt.setDecimalPlaces(index, 4);
+		}
 		return rt;
 	}
 
