@@ -124,7 +124,11 @@ final class PhantomAnatomy {
 
 	private double domeZ(double x, double y) {
 		double u = (Math.abs(x) - 0.45 * cageA) / (0.55 * cageA), v = (y + 0.05 * cageB) / (0.95 * cageB);
-		double h = Math.max(0, 1 - u * u - v * v);
+		// A flat-topped dome (1 − ρ⁴), as the diaphragm's central tendon is: its top enters the
+		// axial slices as a broad area, steepening towards the costophrenic recesses. (A paraboloid
+		// would enter as a small round island of liver in the lung: a nodule look-alike.)
+		double rho2 = u * u + v * v;
+		double h = Math.max(0, 1 - rho2 * rho2);
 		// The right hemidiaphragm (patient's right = -x) sits a little higher, as in most people.
 		return lungBottomZ + domeHeight * h * (x < 0 ? 1.1 : 1.0);
 	}
