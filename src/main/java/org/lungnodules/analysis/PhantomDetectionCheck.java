@@ -32,15 +32,17 @@ import org.lungnodules.nn.PublishedModels;
  * A nodule is <i>detected</i> when a candidate with p_nodule &ge; {@code threshold} has its centre
  * within max(radius, 3 mm) of the nodule's centre; it is <i>segmented</i> when any component (any
  * p_nodule) does. A <i>false positive</i> is a candidate with p_nodule &ge; threshold that detects no
- * nodule; they are also counted by the tissue drawn at their centre, to show which structures the
- * networks take for nodules.
+ * nodule and whose centre is not on a nodule either (a second hit on one nodule, e.g. a spicule or
+ * the far end of an elongated one, is a duplicate, not a false positive); false positives are also
+ * counted by the tissue drawn at their centre, to show which structures the networks take for
+ * nodules.
  * <p>
  * Bins (a nodule can be in several): solid ≥ 6 mm and solid &lt; 6 mm (not calcified, any place),
  * solid ≥ 6 mm away from the pleura, part-solid, ground-glass, juxta-pleural (any type) and
  * calcified.
  * <p>
  * Options: {@code n} CTs (10) of {@code size} z×y×x (128x256x256), plus {@code large} CTs (0) of
- * LUNA16 size 250×512×512; {@code seed} (1); {@code nodules} per CT as min..max (3..6);
+ * LUNA16 size 250×512×512; {@code seed} (1); {@code nodules} per CT as min..max (5..8);
  * {@code threshold} (0.5); {@code fast} segmentation mode (true: same nodules, less CPU);
  * {@code threads} for the networks (1, to leave CPU to others); {@code device} (cpu);
  * {@code models} folder with the book's weights (../shared/models/book); {@code verbose=true}
@@ -76,7 +78,7 @@ public final class PhantomDetectionCheck {
 		int large = Integer.parseInt(options.getOrDefault("large", "0"));
 		long seed = Long.parseLong(options.getOrDefault("seed", "1"));
 		int[] size = parseSize(options.getOrDefault("size", "128x256x256"));
-		int[] nodules = parseRange(options.getOrDefault("nodules", "3..6"));
+		int[] nodules = parseRange(options.getOrDefault("nodules", "5..8"));
 		double threshold = Double.parseDouble(options.getOrDefault("threshold", "0.5"));
 		boolean fast = Boolean.parseBoolean(options.getOrDefault("fast", "true"));
 		boolean verbose = Boolean.parseBoolean(options.getOrDefault("verbose", "false"));
@@ -163,9 +165,10 @@ public final class PhantomDetectionCheck {
 		for (int k = 0; k < candidates.size(); k++) {
 			Candidate cand = candidates.get(k);
 			if (used[k] || cand.probability() < threshold) continue;
-			fp++;
 			int[] v = cand.roundedCentreIrc();
 			Tissue t = phantom.tissueAt(v[0], v[1], v[2]);
+			if (t == Tissue.NODULE) continue;
+			fp++;
 			fpByTissue.merge(t, 1, Integer::sum);
 			if (verbose)
 				out.printf(Locale.ROOT, "  false positive at irc (%d, %d, %d) on %s, %d voxels, p_nodule %.3f%n", v[0], v[1], v[2], t,

@@ -12,13 +12,16 @@ import java.util.function.BooleanSupplier;
  * A synthetic chest CT with known nodules, generated in memory: a LUNA16-like {@link CtVolume}
  * (16-bit HU, identity direction, LUNA16-style origin and series UID), its ground-truth nodule
  * list, a nodule label mask and a list of candidate points (the nodules and many non-nodule
- * look-alikes placed on vessels, rib ends, pleural bumps and in open lung).
+ * look-alikes placed on vessels, rib ends, pleural plaques and in open lung).
  * <p>
  * Everything is drawn from one {@link SplittableRandom} seeded by (seed, index), so the same
- * arguments always give identical bytes. Tissues (HU before ±30 texture and σ = 15 noise): air
+ * arguments always give identical bytes. The finished drawing goes through a scanner model: a
+ * Gaussian point-spread function (FWHM 0.8 mm in-plane, the slice thickness along z) and noise
+ * of σ = 15 HU correlated in-plane with a grain of about 1 mm, as filtered back-projection gives.
+ * Tissues (HU before ±30 texture, blur and noise): air
  * −1000, fat −100, muscle/chest wall 40, mediastinum 15, heart 40, liver 55, lung −850 (+25
  * posteriorly), vessels 40, vertebral body 400 with a 700 cortex, ribs and vertebral arch 600,
- * sternum 450, costal cartilage 130, discs 80. Nodules: solid 30, part-solid 25 core in a −500
+ * sternum 450, costal cartilage 130, discs 80, pleural plaques 40. Nodules: solid 30, part-solid 25 core in a −500
  * rim, ground glass −600, calcification 350–700 (central) or 300–450 (diffuse).
  */
 public final class ChestPhantom {
@@ -136,7 +139,7 @@ public final class ChestPhantom {
 			return o;
 		}
 
-		/** Standard deviation of the Gaussian image noise in HU (0 for none). */
+		/** Standard deviation of the (in-plane correlated) Gaussian image noise in HU (0 for none). */
 		public Options withNoiseSigma(double sigma) {
 			if (!(sigma >= 0 && sigma <= 500)) throw new IllegalArgumentException("Noise sigma must be 0–500 HU");
 			Options o = copy();
