@@ -46,7 +46,8 @@ final class NoduleDisplay {
 			rt.addValue("coordY", c.y());
 			rt.addValue("coordZ", c.z());
 			rt.addValue("probability", c.probability());
-			rt.addValue("p_malignant", c.pMalignant());
+			// Without a malignancy model the column would be all NaN: leave it out instead.
+			if (result.malignancyScored()) rt.addValue("p_malignant", c.hasMalignancy() ? c.pMalignant() : Double.NaN);
 			rt.addValue("index", c.index());
 			rt.addValue("row", c.row());
 			rt.addValue("col", c.col());
