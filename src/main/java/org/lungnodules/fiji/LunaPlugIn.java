@@ -202,8 +202,13 @@ public class LunaPlugIn implements PlugIn {
 			else if (t == File.class && style.contains("directory")) gd.addDirectoryField(item.getName(), text);
 			else if (t == File.class) gd.addFileField(item.getName(), text);
 			else gd.addStringField(item.getName(), text, 20);
-			if (item.getDescription() != null && !item.getDescription().isEmpty()) gd.addToSameRow();
-			if (item.getDescription() != null && !item.getDescription().isEmpty()) gd.addMessage(item.getDescription());
+			// Short descriptions fit beside checkboxes and choices; beside text fields they would be cut
+			// off, and the Help button leads to the full description anyway.
+			boolean compact = t == boolean.class || t == Boolean.class || (item.getChoices() != null && !item.getChoices().isEmpty());
+			if (compact && item.getDescription() != null && !item.getDescription().isEmpty()) {
+				gd.addToSameRow();
+				gd.addMessage(item.getDescription());
+			}
 		}
 		gd.addHelp(HelpLinks.url(command));
 		gd.showDialog();
