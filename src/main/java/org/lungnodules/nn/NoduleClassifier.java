@@ -50,7 +50,8 @@ public final class NoduleClassifier extends AbstractBlock implements TorchModule
 
 	@Override
 	protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-		NDArray x = tailBatchNorm.forward(store, inputs, training).head();
+		// channels-last: see MemoryLayout (after BatchNorm, which drops the format of a single channel)
+		NDArray x = MemoryLayout.channelsLast(tailBatchNorm.forward(store, inputs, training).head());
 		for (int b = 0; b < BLOCKS; b++) {
 			x = Activation.relu(conv1[b].forward(store, new NDList(x), training).head());
 			x = Activation.relu(conv2[b].forward(store, new NDList(x), training).head());

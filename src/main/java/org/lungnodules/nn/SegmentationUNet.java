@@ -105,7 +105,7 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		NDArray x = inputs.head();
 		if (x.getShape().dimension() != 4 || x.getShape().get(2) % 4 != 0 || x.getShape().get(3) % 4 != 0)
 			throw new IllegalArgumentException("U-Net input must be (N, C, H, W) with H, W multiples of 4, got " + x.getShape());
-		x = inputBatchNorm.forward(store, new NDList(x), training).head();
+		x = inputBatchNorm.forward(store, new NDList(MemoryLayout.channelsLast(x)), training).head(); // see MemoryLayout
 		List<NDArray> skips = new ArrayList<>();
 		for (int i = 0; i < DEPTH; i++) {
 			x = down[i].forward(store, x, training);

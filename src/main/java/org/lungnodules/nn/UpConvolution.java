@@ -51,8 +51,9 @@ final class UpConvolution extends AbstractBlock {
 		offset.attach(x.getManager());
 		NDArray pixels = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c); // one row of channels per pixel
 		NDArray patches = pixels.matMul(kernel); // per pixel: (o, a, b)
-		NDArray out = patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 3, 1, 4, 2, 5) // n, o, i, a, j, b
-			.reshape(n, filters, h * 2, wd * 2);
+		// stored (n, i, a, j, b, o), i.e. channels-last like the skip connection it is concatenated with
+		NDArray out = patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 1, 4, 2, 5, 3)
+			.reshape(n, h * 2, wd * 2, filters).transpose(0, 3, 1, 2);
 		return new NDList(out.add(offset));
 	}
 
