@@ -34,7 +34,7 @@ import org.lungnodules.nn.TorchModule;
  * synthetic in-memory samples: the classifier at batch 32 with SGD, the U-Net at batch 16 of
  * 7×64×64 with Adam and the Dice loss. The first epoch warms up; the second is timed.
  * Options: {@code cls_batches} (default 3), {@code seg_batches} (8), {@code device} (auto),
- * {@code workers} (1), {@code parts} (true: also time fill / forward / backward / optimizer
+ * {@code workers} (1), {@code nets} (cls,seg), {@code parts} (true: also time fill / forward / backward / optimizer
  * separately). Reference: PyTorch 1.13 on a 2-core machine, ~20 (cls) and ~100 (seg) samples/s.
  */
 public final class TrainingBenchmark {
@@ -44,10 +44,16 @@ public final class TrainingBenchmark {
 	public static void run(PrintStream out, Map<String, String> options) throws Exception {
 		int clsBatches = Integer.parseInt(options.getOrDefault("cls_batches", "3"));
 		int segBatches = Integer.parseInt(options.getOrDefault("seg_batches", "8"));
-		out.printf(Locale.ROOT, "classifier, batch 32, SGD:        %.1f samples/s%n", measure(Networks.Kind.CLS, 32, clsBatches, options));
-		if (Boolean.parseBoolean(options.getOrDefault("parts", "true"))) phases(out, Networks.Kind.CLS, 32, clsBatches);
-		out.printf(Locale.ROOT, "U-Net 7x64x64, batch 16, Adam:    %.1f samples/s%n", measure(Networks.Kind.SEG, 16, segBatches, options));
-		if (Boolean.parseBoolean(options.getOrDefault("parts", "true"))) phases(out, Networks.Kind.SEG, 16, segBatches);
+		String nets = options.getOrDefault("nets", "cls,seg");
+		boolean parts = Boolean.parseBoolean(options.getOrDefault("parts", "true"));
+		if (nets.contains("cls")) {
+			out.printf(Locale.ROOT, "classifier, batch 32, SGD:        %.1f samples/s%n", measure(Networks.Kind.CLS, 32, clsBatches, options));
+			if (parts) phases(out, Networks.Kind.CLS, 32, clsBatches);
+		}
+		if (nets.contains("seg")) {
+			out.printf(Locale.ROOT, "U-Net 7x64x64, batch 16, Adam:    %.1f samples/s%n", measure(Networks.Kind.SEG, 16, segBatches, options));
+			if (parts) phases(out, Networks.Kind.SEG, 16, segBatches);
+		}
 	}
 
 	/**
