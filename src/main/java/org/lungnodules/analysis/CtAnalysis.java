@@ -32,8 +32,9 @@ import org.lungnodules.nn.NoduleClassifier;
  * <b>Fast mode</b> ({@link Settings#fast()}, off by default) processes only slices that contain lung
  * (a cheap HU test, widened by a safety margin of slices) and only the in-plane box holding the body
  * plus 32 pixels of air (more than the U-Net's reach, and aligned to its pooling grid), in larger
- * batches. Slices and pixels it skips get probability 0. Inside the body the probabilities equal the
- * recipe's up to float rounding (batch size), so the same nodules are found; only outside the body
+ * batches, with channels-last activations ({@link Inference#segment(float[], int, int, int, boolean)}).
+ * Slices and pixels it skips get probability 0. Inside the body the probabilities equal the
+ * recipe's up to float rounding (batch size, memory layout), so the same nodules are found; only outside the body
  * and in lung-free slices does the output differ (0 instead of the U-Net's near-zero values).
  * <p>
  * <b>Threads.</b> One analysis at a time per instance; the {@link Inference} it uses serializes its
@@ -220,7 +221,7 @@ public final class CtAnalysis {
 					else for (int y = 0; y < bh; y++) System.arraycopy(slice, y * bw, input, dst + y * pw, bw);
 				}
 			}
-			float[] result = inference.segment(input, n, ph, pw);
+			float[] result = inference.segment(input, n, ph, pw, settings.fast()); // fast mode: channels-last too
 			for (int i = 0; i < n; i++) {
 				int z = slices[start + i];
 				for (int y = 0; y < bh; y++)

@@ -225,6 +225,19 @@ public final class Inference implements Closeable {
 	 * probabilities.
 	 */
 	public synchronized float[] segment(float[] input, int n, int h, int w) {
+		return segment(input, n, h, w, false);
+	}
+
+	/**
+	 * {@link #segment(float[], int, int, int)}, optionally with channels-last activations (see
+	 * {@link TorchModule#setChannelsLast}): 1.5–2× faster on the CPU, but the float rounding differs
+	 * from PyTorch's default layout (probabilities by up to about 5e-4 on the reference phantom, versus
+	 * 1e-4 with the default layout). The classifiers always run channels-last: their outputs stay
+	 * within the reference tolerances.
+	 */
+	public synchronized float[] segment(float[] input, int n, int h, int w, boolean channelsLast) {
+		TorchModule unet = networks.get(Networks.Kind.SEG);
+		if (unet != null) unet.setChannelsLast(channelsLast);
 		if (h <= 0 || w <= 0 || h % 4 != 0 || w % 4 != 0)
 			throw new IllegalArgumentException("U-Net slices must be multiples of 4 in size, got " + h + "×" + w);
 		long perSample = (long) SegmentationUNet.IN_CHANNELS * h * w;

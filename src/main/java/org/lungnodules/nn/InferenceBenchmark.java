@@ -1,6 +1,7 @@
 package org.lungnodules.nn;
 
 import java.io.PrintStream;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 
@@ -11,7 +12,8 @@ import org.lungnodules.io.Tensor;
 /**
  * Throughput of the {@link Inference} service on random input with randomly initialized weights
  * (speed does not depend on the weight values): classifier chunks/s at batch 32 and U-Net slices/s
- * at 512×512, batch 8, each measured after warm-up.
+ * at 512×512, batch 8 (in the recipe's default memory layout and in the fast mode's channels-last), each measured after warm-up; the median batch is reported, as other processes
+ * sharing the cores make single batches slow.
  * <p>
  * Options: {@code device} (auto|cpu|gpu, default auto), {@code threads} (intra-op, default PyTorch's),
  * {@code warmup} (batches, default 2), {@code batches} (timed batches, default 5),
@@ -47,19 +49,40 @@ public final class InferenceBenchmark {
 			.network(Networks.Kind.CLS, cls, "random cls").network(Networks.Kind.SEG, seg, "random seg").build()) {
 			out.printf("device %s, intra-op threads %d%n", inf.device(), ai.djl.pytorch.jni.JniUtils.getNumThreads());
 			for (int i = 0; i < warmup; i++) inf.classify(chunks, clsBatch);
-			long t0 = System.nanoTime();
-			for (int i = 0; i < batches; i++) inf.classify(chunks, clsBatch);
-			double s = (System.nanoTime() - t0) / 1e9;
-			out.printf("classifier: %.1f chunks/s (batch %d, %d batches, %.2f s)%n", batches * clsBatch / s, clsBatch, batches, s);
+			double[] t = new double[batches];
+			for (int i = 0; i < batches; i++) {
+				long t0 = System.nanoTime();
+				inf.classify(chunks, clsBatch);
+				t[i] = (System.nanoTime() - t0) / 1e9;
+			}
+			double m = median(t);
+			out.printf(Locale.ROOT, "classifier: %.1f ms per chunk, %.1f chunks/s (batch %d; median of %d batches, fastest %.3f s, slowest %.3f s)%n",
+				1000 * m / clsBatch, clsBatch / m, clsBatch, batches, min(t), max(t));
 
-			for (int i = 0; i < warmup; i++) inf.segment(slices, segBatch, size, size);
-			t0 = System.nanoTime();
-			for (int i = 0; i < batches; i++) inf.segment(slices, segBatch, size, size);
-			s = (System.nanoTime() - t0) / 1e9;
-			out.printf("u-net: %.2f slices/s (%dx%d, batch %d, %d batches, %.2f s)%n", batches * segBatch / s, size, size,
-				segBatch, batches, s);
+			for (boolean channelsLast : new boolean[] { false, true }) {
+				for (int i = 0; i < warmup; i++) inf.segment(slices, segBatch, size, size, channelsLast);
+				for (int i = 0; i < batches; i++) {
+					long t0 = System.nanoTime();
+					inf.segment(slices, segBatch, size, size, channelsLast);
+					t[i] = (System.nanoTime() - t0) / 1e9;
+				}
+				m = median(t);
+				out.printf(Locale.ROOT, "u-net%s: %.0f ms per %dx%d slice, %.2f slices/s (batch %d; median of %d batches, fastest %.3f s, slowest %.3f s)%n",
+					channelsLast ? " (channels-last, fast mode)" : " (default layout, recipe)", 1000 * m / segBatch, size, size, segBatch / m,
+					segBatch, batches, min(t), max(t));
+			}
 		}
 	}
+
+	private static double median(double[] v) {
+		double[] s = v.clone();
+		java.util.Arrays.sort(s);
+		return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+	}
+
+	private static double min(double[] v) { return java.util.Arrays.stream(v).min().orElse(Double.NaN); }
+
+	private static double max(double[] v) { return java.util.Arrays.stream(v).max().orElse(Double.NaN); }
 
 	private static float[] randomHu(Random random, int n) {
 		float[] v = new float[n];

@@ -32,6 +32,7 @@ public final class NoduleClassifier extends AbstractBlock implements TorchModule
 	private final Conv3d[] conv1 = new Conv3d[BLOCKS], conv2 = new Conv3d[BLOCKS];
 	private final Linear headLinear;
 	private TorchLayout layout;
+	private volatile boolean channelsLast = true;
 
 	public NoduleClassifier() {
 		tailBatchNorm = addChildBlock("tail_batchnorm", Networks.batchNorm());
@@ -50,7 +51,9 @@ public final class NoduleClassifier extends AbstractBlock implements TorchModule
 
 	@Override
 	protected NDList forwardInternal(ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+		// channels-last: see MemoryLayout (after BatchNorm, which drops the format of a single channel)
 		NDArray x = tailBatchNorm.forward(store, inputs, training).head();
+		if (channelsLast) x = MemoryLayout.channelsLast(x);
 		for (int b = 0; b < BLOCKS; b++) {
 			x = Activation.relu(conv1[b].forward(store, new NDList(x), training).head());
 			x = Activation.relu(conv2[b].forward(store, new NDList(x), training).head());
@@ -94,6 +97,12 @@ public final class NoduleClassifier extends AbstractBlock implements TorchModule
 		}
 		return layout;
 	}
+
+	@Override
+	public void setChannelsLast(boolean on) { channelsLast = on; }
+
+	@Override
+	public boolean isChannelsLast() { return channelsLast; }
 
 	@Override
 	public Shape exampleInputShape() {

@@ -81,6 +81,7 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 	private final ConvBlock[] upConv = new ConvBlock[DEPTH - 1];
 	private final Conv2d last;
 	private TorchLayout layout;
+	private volatile boolean channelsLast = true;
 
 	public SegmentationUNet() {
 		AbstractBlockAccess access = this::addChildBlock;
@@ -105,6 +106,7 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		NDArray x = inputs.head();
 		if (x.getShape().dimension() != 4 || x.getShape().get(2) % 4 != 0 || x.getShape().get(3) % 4 != 0)
 			throw new IllegalArgumentException("U-Net input must be (N, C, H, W) with H, W multiples of 4, got " + x.getShape());
+		if (channelsLast) x = MemoryLayout.channelsLast(x); // see MemoryLayout
 		x = inputBatchNorm.forward(store, new NDList(x), training).head();
 		List<NDArray> skips = new ArrayList<>();
 		for (int i = 0; i < DEPTH; i++) {
@@ -161,6 +163,15 @@ public final class SegmentationUNet extends AbstractBlock implements TorchModule
 		}
 		return layout;
 	}
+
+	@Override
+	public void setChannelsLast(boolean on) {
+		channelsLast = on;
+		for (UpConvolution u : up) u.channelsLast = on;
+	}
+
+	@Override
+	public boolean isChannelsLast() { return channelsLast; }
 
 	@Override
 	public Shape exampleInputShape() {

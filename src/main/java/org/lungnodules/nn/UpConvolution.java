@@ -24,6 +24,8 @@ final class UpConvolution extends AbstractBlock {
 
 	private final int filters;
 	private final Parameter weight, bias;
+	/** Output stored channels-last (set by the U-Net, see {@link MemoryLayout}). */
+	volatile boolean channelsLast = true;
 
 	UpConvolution(int filters) {
 		this.filters = filters;
@@ -51,8 +53,10 @@ final class UpConvolution extends AbstractBlock {
 		offset.attach(x.getManager());
 		NDArray pixels = x.transpose(0, 2, 3, 1).reshape(n * h * wd, c); // one row of channels per pixel
 		NDArray patches = pixels.matMul(kernel); // per pixel: (o, a, b)
-		NDArray out = patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 3, 1, 4, 2, 5) // n, o, i, a, j, b
-			.reshape(n, filters, h * 2, wd * 2);
+		NDArray out = channelsLast
+			// stored (n, i, a, j, b, o): channels-last like the skip connection it is concatenated with
+			? patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(n, h * 2, wd * 2, filters).transpose(0, 3, 1, 2)
+			: patches.reshape(n, h, wd, filters, 2, 2).transpose(0, 3, 1, 4, 2, 5).reshape(n, filters, h * 2, wd * 2); // n, o, i, a, j, b
 		return new NDList(out.add(offset));
 	}
 

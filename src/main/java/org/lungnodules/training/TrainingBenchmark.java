@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -11,15 +12,30 @@ import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+
 import org.lungnodules.Progress;
+import org.lungnodules.nn.Devices;
+import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
+import org.lungnodules.nn.TorchLayout;
+import org.lungnodules.nn.TorchModule;
 
 /**
  * Training throughput of the real loop (loading, forward, backward, optimizer, metrics) on
  * synthetic in-memory samples: the classifier at batch 32 with SGD, the U-Net at batch 16 of
  * 7×64×64 with Adam and the Dice loss. The first epoch warms up; the second is timed.
  * Options: {@code cls_batches} (default 3), {@code seg_batches} (8), {@code device} (auto),
- * {@code workers} (1). Reference: PyTorch 1.13 on a 2-core machine, ~20 (cls) and ~100 (seg) samples/s.
+ * {@code workers} (1), {@code nets} (cls,seg), {@code parts} (true: also time fill / forward / backward / optimizer
+ * separately). Reference: PyTorch 1.13 on a 2-core machine, ~20 (cls) and ~100 (seg) samples/s.
  */
 public final class TrainingBenchmark {
 
@@ -28,8 +44,79 @@ public final class TrainingBenchmark {
 	public static void run(PrintStream out, Map<String, String> options) throws Exception {
 		int clsBatches = Integer.parseInt(options.getOrDefault("cls_batches", "3"));
 		int segBatches = Integer.parseInt(options.getOrDefault("seg_batches", "8"));
-		out.printf(Locale.ROOT, "classifier, batch 32, SGD:        %.1f samples/s%n", measure(Networks.Kind.CLS, 32, clsBatches, options));
-		out.printf(Locale.ROOT, "U-Net 7x64x64, batch 16, Adam:    %.1f samples/s%n", measure(Networks.Kind.SEG, 16, segBatches, options));
+		String nets = options.getOrDefault("nets", "cls,seg");
+		boolean parts = Boolean.parseBoolean(options.getOrDefault("parts", "true"));
+		if (nets.contains("cls")) {
+			out.printf(Locale.ROOT, "classifier, batch 32, SGD:        %.1f samples/s%n", measure(Networks.Kind.CLS, 32, clsBatches, options));
+			if (parts) phases(out, Networks.Kind.CLS, 32, clsBatches);
+		}
+		if (nets.contains("seg")) {
+			out.printf(Locale.ROOT, "U-Net 7x64x64, batch 16, Adam:    %.1f samples/s%n", measure(Networks.Kind.SEG, 16, segBatches, options));
+			if (parts) phases(out, Networks.Kind.SEG, 16, segBatches);
+		}
+	}
+
+	/**
+	 * Seconds per batch of each phase of a training step, outside the loop, on the CPU: filling the
+	 * batch (Java), forward with the loss, backward, optimizer step. One warm-up step, then the median
+	 * of {@code batches} steps. The loss here is a plain mean (the phases' costs do not depend on it).
+	 */
+	private static void phases(PrintStream out, Networks.Kind kind, int batchSize, int batches) {
+		Inference.configureEngine();
+		NoiseSamples source = new NoiseSamples(kind == Networks.Kind.SEG, batchSize);
+		int inputSize = TrainingLoop.size(source.inputShape()), labelSize = Math.max(1, TrainingLoop.size(source.labelShape()));
+		long[] shape = new long[source.inputShape().length + 1];
+		shape[0] = batchSize;
+		for (int i = 0; i < source.inputShape().length; i++) shape[i + 1] = source.inputShape()[i];
+		float[] input = new float[batchSize * inputSize], label = new float[batchSize * labelSize];
+		try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+			TorchModule net = Networks.create(kind, manager);
+			Networks.initializeFromScratch(net, 1);
+			TorchLayout layout = net.torchLayout();
+			List<Parameter> parameters = new ArrayList<>();
+			for (String key : layout.keys()) {
+				Parameter p = layout.parameter(key);
+				if (p == null) continue;
+				boolean trained = !key.endsWith(".running_mean") && !key.endsWith(".running_var");
+				p.getArray().setRequiresGradient(trained);
+				if (trained) parameters.add(p);
+			}
+			boolean[] trainable = new boolean[parameters.size()];
+			Arrays.fill(trainable, true);
+			TorchOptimizer optimizer = kind == Networks.Kind.SEG ? new TorchOptimizer.Adam(parameters, trainable, 1e-3, 0)
+				: new TorchOptimizer.Sgd(parameters, trainable, 1e-3, 0.99, 0);
+			ParameterStore store = new ParameterStore(manager, false);
+			double[][] seconds = new double[4][batches];
+			for (int b = -1; b < batches; b++) {
+				long t0 = System.nanoTime();
+				for (int i = 0; i < batchSize; i++) source.fill(1, i, input, i * inputSize, label, i * labelSize);
+				long t1 = System.nanoTime(), t2, t3;
+				try (NDScope scope = new NDScope(); GradientCollector collector = Devices.engine().newGradientCollector()) {
+					NDArray x = manager.create(input, new Shape(shape));
+					NDArray loss = ((ai.djl.nn.Block) net).forward(store, new NDList(x), true).head().mean();
+					loss.getFloat(); // PyTorch on the CPU is synchronous: the phases end when the calls return
+					t2 = System.nanoTime();
+					collector.backward(loss);
+					t3 = System.nanoTime();
+				}
+				optimizer.step();
+				long t4 = System.nanoTime();
+				if (b >= 0) {
+					seconds[0][b] = (t1 - t0) / 1e9;
+					seconds[1][b] = (t2 - t1) / 1e9;
+					seconds[2][b] = (t3 - t2) / 1e9;
+					seconds[3][b] = (t4 - t3) / 1e9;
+				}
+			}
+			out.printf(Locale.ROOT, "  per batch (median of %d): fill %.3f s, forward+loss %.3f s, backward %.3f s, optimizer %.3f s%n",
+				batches, median(seconds[0]), median(seconds[1]), median(seconds[2]), median(seconds[3]));
+		}
+	}
+
+	private static double median(double[] v) {
+		double[] s = v.clone();
+		Arrays.sort(s);
+		return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 	}
 
 	private static double measure(Networks.Kind kind, int batchSize, int batches, Map<String, String> options) throws Exception {
