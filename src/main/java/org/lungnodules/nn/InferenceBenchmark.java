@@ -59,6 +59,9 @@ public final class InferenceBenchmark {
 			out.printf(Locale.ROOT, "classifier: %.1f ms per chunk, %.1f chunks/s (batch %d; median of %d batches, fastest %.3f s, slowest %.3f s)%n",
 				1000 * m / clsBatch, clsBatch / m, clsBatch, batches, min(t), max(t));
 
+			int leakBatches = Integer.parseInt(options.getOrDefault("leak", "0"));
+			if (leakBatches > 0) leakCheck(out, inf, leakBatches);
+
 			for (boolean channelsLast : new boolean[] { false, true }) {
 				for (int i = 0; i < warmup; i++) inf.segment(slices, segBatch, size, size, channelsLast);
 				for (int i = 0; i < batches; i++) {
@@ -72,6 +75,35 @@ public final class InferenceBenchmark {
 					segBatch, batches, min(t), max(t));
 			}
 		}
+	}
+
+	/**
+	 * NDArray and native memory over many small batches: the arrays the engine holds and the process's
+	 * resident memory, sampled every tenth of the run. Both must stay flat.
+	 */
+	private static void leakCheck(PrintStream out, Inference inf, int batches) {
+		float[] chunk = new float[Inference.CHUNK_VOXELS];
+		float[] slice = new float[SegmentationUNet.IN_CHANNELS * 64 * 64];
+		out.printf("leak check: %d classifier batches and %d U-Net batches of one item%n", batches, batches);
+		for (int i = 0; i <= batches; i++) {
+			if (i % Math.max(1, batches / 10) == 0)
+				out.printf(Locale.ROOT, "  after %6d batches: %d managed arrays, resident memory %d MB%n", i, inf.managedArrayCount(), residentMb());
+			if (i == batches) break;
+			inf.classify(chunk, 1);
+			inf.segment(slice, 1, 64, 64);
+		}
+	}
+
+	/** VmRSS of this process from /proc (Linux), or -1 elsewhere. */
+	static long residentMb() {
+		try {
+			for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
+				if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+		}
+		catch (java.io.IOException | RuntimeException e) {
+			// not Linux
+		}
+		return -1;
 	}
 
 	private static double median(double[] v) {
