@@ -32,7 +32,8 @@ public class OpenCommand extends LunaCommand {
 		image = MetaImage.read(input.toPath());
 		summary = String.format("%s: %s %s, spacing %s mm, origin %s mm, direction %s, orientation %s", input.getName(),
 			image.elementType(), Arrays.toString(image.dimensions()), Arrays.toString(image.spacing()),
-			Arrays.toString(image.origin()), Arrays.toString(image.direction()), image.anatomicalOrientation());
+			Arrays.toString(image.origin()), Arrays.toString(image.direction()),
+			image.anatomicalOrientation() == null ? "(not given)" : image.anatomicalOrientation());
 	}
 
 	public MetaImage image() { return image; }
