@@ -2,12 +2,9 @@ package org.lungnodules.analysis;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,6 +13,7 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVPrinter;
 import org.apache.commons.csv.CSVRecord;
 
+import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.TableException;
 
 /**
@@ -60,26 +58,15 @@ public final class CandidatesCsv {
 
 	/** Writes rows as given (callers sort), atomically: a temp file in the same folder moved over the target. */
 	public static void write(Path file, List<Row> rows) throws IOException {
-		Path target = file.toAbsolutePath();
-		Files.createDirectories(target.getParent());
-		Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
-		try {
-			try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
-				CSVPrinter out = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get())) {
-				out.printRecord((Object[]) COLUMNS);
-				for (Row r : rows)
-					out.printRecord(r.seriesUid(), num(file, r.x()), num(file, r.y()), num(file, r.z()), num(file, r.probability()),
-						num(file, r.index()), num(file, r.row()), num(file, r.col()), r.voxels(), num(file, r.diameterMm()),
-						Double.isNaN(r.pMalignant()) ? "" : num(file, r.pMalignant()));
-			}
-			try {
-				Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-			} catch (AtomicMoveNotSupportedException e) {
-				Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-			}
-		} finally {
-			Files.deleteIfExists(tmp);
-		}
+		AtomicFiles.writeText(file, w -> {
+			CSVPrinter out = new CSVPrinter(w, CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get());
+			out.printRecord((Object[]) COLUMNS);
+			for (Row r : rows)
+				out.printRecord(r.seriesUid(), num(file, r.x()), num(file, r.y()), num(file, r.z()), num(file, r.probability()),
+					num(file, r.index()), num(file, r.row()), num(file, r.col()), r.voxels(), num(file, r.diameterMm()),
+					Double.isNaN(r.pMalignant()) ? "" : num(file, r.pMalignant()));
+			out.flush();
+		});
 	}
 
 	/** Shortest decimal that reads back to the same double. */

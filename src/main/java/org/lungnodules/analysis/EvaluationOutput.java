@@ -2,15 +2,15 @@ package org.lungnodules.analysis;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+
+import org.lungnodules.io.AtomicFiles;
 
 /**
  * Writes an evaluation's files into an output folder and returns the one-page text report.
@@ -269,20 +269,7 @@ public final class EvaluationOutput {
 
 	/** Temp file in the same folder, then an atomic move over the target. */
 	static void writeAtomically(Path file, byte[] bytes) throws IOException {
-		Path target = file.toAbsolutePath();
-		Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
-		try {
-			Files.write(tmp, bytes);
-			try {
-				Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-			}
-			catch (AtomicMoveNotSupportedException e) {
-				Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-			}
-		}
-		finally {
-			Files.deleteIfExists(tmp);
-		}
+		AtomicFiles.write(file, bytes);
 	}
 
 	/** A minimal JSON writer: maps (insertion order), lists, strings, numbers (NaN/∞ as null), booleans, null. */

@@ -1,16 +1,12 @@
 package org.lungnodules.analysis;
 
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
+import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.Luna16Tables;
 
 /**
@@ -125,22 +121,9 @@ public final class NoduleMatching {
 
 		/** Writes {@link #toCsv()} atomically. */
 		public void writeCsv(Path file) throws IOException {
-			Path target = file.toAbsolutePath();
-			Files.createDirectories(target.getParent());
-			Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName() + ".", ".tmp");
-			try {
-				try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-					w.write(toCsv());
-				}
-				try {
-					Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-				} catch (AtomicMoveNotSupportedException e) {
-					Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-				}
-			} finally {
-				Files.deleteIfExists(tmp);
-			}
+			AtomicFiles.writeString(file, toCsv());
 		}
+
 	}
 
 	/** {@link #matchAndScore(List, List, double, double)} with the book's thresholds 0.5 and 0.5. */

@@ -12,13 +12,16 @@ import java.util.function.BooleanSupplier;
  * A synthetic chest CT with known nodules, generated in memory: a LUNA16-like {@link CtVolume}
  * (16-bit HU, identity direction, LUNA16-style origin and series UID), its ground-truth nodule
  * list, a nodule label mask and a list of candidate points (the nodules and many non-nodule
- * look-alikes placed on vessels, rib ends, pleural bumps and in open lung).
+ * look-alikes placed on vessels, rib ends, pleural plaques and in open lung).
  * <p>
  * Everything is drawn from one {@link SplittableRandom} seeded by (seed, index), so the same
- * arguments always give identical bytes. Tissues (HU before ±30 texture and σ = 15 noise): air
+ * arguments always give identical bytes. The finished drawing goes through a scanner model: a
+ * Gaussian point-spread function (FWHM 0.8 mm in-plane, the slice thickness along z) and noise
+ * of σ = 15 HU correlated in-plane with a grain of about 1 mm, as filtered back-projection gives.
+ * Tissues (HU before ±30 texture, blur and noise): air
  * −1000, fat −100, muscle/chest wall 40, mediastinum 15, heart 40, liver 55, lung −850 (+25
  * posteriorly), vessels 40, vertebral body 400 with a 700 cortex, ribs and vertebral arch 600,
- * sternum 450, costal cartilage 130, discs 80. Nodules: solid 30, part-solid 25 core in a −500
+ * sternum 450, costal cartilage 130, discs 80, pleural plaques 40. Nodules: solid 30, part-solid 25 core in a −500
  * rim, ground glass −600, calcification 350–700 (central) or 300–450 (diffuse).
  */
 public final class ChestPhantom {
@@ -136,7 +139,7 @@ public final class ChestPhantom {
 			return o;
 		}
 
-		/** Standard deviation of the Gaussian image noise in HU (0 for none). */
+		/** Standard deviation of the (in-plane correlated) Gaussian image noise in HU (0 for none). */
 		public Options withNoiseSigma(double sigma) {
 			if (!(sigma >= 0 && sigma <= 500)) throw new IllegalArgumentException("Noise sigma must be 0–500 HU");
 			Options o = copy();
@@ -172,6 +175,22 @@ public final class ChestPhantom {
 	// median diameters 12.1 mm vs 5.6 mm). A wider log-normal spread than real data makes diameter
 	// alone reach ROC AUC ≈ 0.80 instead of the real 0.92, so shape has to carry information too.
 	private static final double MALIGNANT_FRACTION = 0.32, MALIGNANT_MEDIAN_MM = 12, BENIGN_MEDIAN_MM = 5.6, LOG_SIGMA = 0.55;
+
+	/**
+	 * In-plane point-spread function of a standard reconstruction kernel: FWHM about 0.8 mm (σ
+	 * 0.34 mm), on top of the one-voxel partial-volume ramp of the drawing.
+	 */
+	static final double PSF_SIGMA_XY_MM = 0.34;
+	/** Grain of the in-plane noise correlation (σ of the smoothing Gaussian, mm). */
+	static final double NOISE_GRAIN_MM = 0.45;
+
+	/**
+	 * Slice sensitivity profile along z: a reconstructed slice averages over about its nominal
+	 * thickness, taken as the slice spacing but at least 1 mm, so its FWHM is that thickness.
+	 */
+	static double psfSigmaZ(double spacingZ) {
+		return Math.max(1.0, spacingZ) / 2.355;
+	}
 
 	private final CtVolume volume;
 	private final PhantomRaster raster;
@@ -226,6 +245,8 @@ public final class ChestPhantom {
 		int wanted = o.minNodules + rng.nextInt(o.maxNodules - o.minNodules + 1);
 		List<Nodule> nodules = NoduleDrawing.placeAll(raster, anatomy, geometry, rng, o, wanted);
 		checkCancel(cancel);
+		// The scanner: its point-spread function blurs every edge, then noise is added.
+		raster.blur(PSF_SIGMA_XY_MM, PSF_SIGMA_XY_MM, psfSigmaZ(spacing[2]));
 		addNoise(raster, rng, o.noiseSigma);
 		List<Candidate> candidates = candidates(raster, anatomy, nodules, rng, o);
 		String uid = seriesUid(seed, index);
@@ -289,20 +310,41 @@ public final class ChestPhantom {
 		return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 	}
 
-	/** Gaussian image noise from a table of 65,536 normal values indexed by random 16-bit words. */
+	/**
+	 * Image noise as real CT has it: not independent per voxel but correlated in-plane (filtered
+	 * back-projection gives it a grain of about a millimetre), and independent between slices.
+	 * White Gaussian noise (a table of 65,536 normal values indexed by random 16-bit words) is
+	 * smoothed per slice with a Gaussian of {@link #NOISE_GRAIN_MM} and rescaled so that its standard
+	 * deviation is still {@code sigma}.
+	 */
 	private static void addNoise(PhantomRaster raster, SplittableRandom rng, double sigma) {
 		if (sigma <= 0) return;
 		float[] table = new float[65536];
 		SplittableRandom tableRng = new SplittableRandom(0x6E6F697365L);
 		for (int i = 0; i < table.length; i++)
-			table[i] = (float) (sigma * gaussian(tableRng));
+			table[i] = (float) gaussian(tableRng);
+		float[] kx = PhantomRaster.gaussianKernel(NOISE_GRAIN_MM / raster.sx), ky = PhantomRaster.gaussianKernel(NOISE_GRAIN_MM / raster.sy);
+		// A separable filter scales the variance of white noise by (Σ kx²)(Σ ky²).
+		double gain = 0;
+		for (float k : kx) gain += k * k;
+		double gy = 0;
+		for (float k : ky) gy += k * k;
+		float scale = (float) (sigma / Math.sqrt(gain * gy));
+		int w = raster.width, h = raster.height, plane = w * h;
+		float[] white = new float[plane], tmp = new float[plane], grain = new float[plane];
 		short[] hu = raster.hu;
-		int i = 0;
-		while (i < hu.length) {
-			long bits = rng.nextLong();
-			for (int k = 0; k < 4 && i < hu.length; k++, i++, bits >>>= 16) {
-				int v = Math.round(hu[i] + table[(int) (bits & 0xFFFF)]);
-				hu[i] = (short) Math.max(-1024, Math.min(3071, v));
+		for (int z = 0; z < raster.depth; z++) {
+			for (int i = 0; i < plane; ) {
+				long bits = rng.nextLong();
+				for (int k = 0; k < 4 && i < plane; k++, i++, bits >>>= 16)
+					white[i] = table[(int) (bits & 0xFFFF)];
+			}
+			for (int y = 0; y < h; y++) PhantomRaster.convolve(white, y * w, 1, w, kx, tmp, y * w, 1);
+			for (int x = 0; x < w; x++) PhantomRaster.convolve(tmp, x, w, h, ky, grain, x, w);
+			int base = z * plane;
+			for (int i = 0; i < plane; i++) {
+				int v = Math.round(hu[base + i] + scale * grain[i]);
+				hu[base + i] = (short) Math.max(-1024, Math.min(3071, v));
 			}
 		}
 	}

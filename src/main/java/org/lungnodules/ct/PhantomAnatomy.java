@@ -124,7 +124,11 @@ final class PhantomAnatomy {
 
 	private double domeZ(double x, double y) {
 		double u = (Math.abs(x) - 0.45 * cageA) / (0.55 * cageA), v = (y + 0.05 * cageB) / (0.95 * cageB);
-		double h = Math.max(0, 1 - u * u - v * v);
+		// A flat-topped dome (1 − ρ⁴), as the diaphragm's central tendon is: its top enters the
+		// axial slices as a broad area, steepening towards the costophrenic recesses. (A paraboloid
+		// would enter as a small round island of liver in the lung: a nodule look-alike.)
+		double rho2 = u * u + v * v;
+		double h = Math.max(0, 1 - rho2 * rho2);
 		// The right hemidiaphragm (patient's right = -x) sits a little higher, as in most people.
 		return lungBottomZ + domeHeight * h * (x < 0 ? 1.1 : 1.0);
 	}
@@ -361,16 +365,25 @@ final class PhantomAnatomy {
 		}
 	}
 
-	/** Small soft-tissue bumps on the pleura: look-alikes of juxta-pleural nodules. */
+	/**
+	 * Pleural plaques: flat lenses of soft tissue on the pleura, 8–20 mm across and 0.8–2 mm thick
+	 * where they bulge into the lung, the look-alike of juxta-pleural nodules that real chests have
+	 * (plaques, focal pleural thickening). They are flat because real ones are: a round bump of a
+	 * few millimetres would simply be a small juxta-pleural nodule.
+	 */
 	void drawPleuralBumps(SplittableRandom rng, int count) {
 		int allowed = PhantomRaster.mask(PhantomRaster.LUNG, PhantomRaster.VESSEL, PhantomRaster.SOFT);
 		for (int n = 0, attempts = 0; n < count && attempts < count * 50; attempts++) {
 			double[] q = chestWallPoint(rng);
 			if (q == null) continue;
-			double radius = uniform(rng, 1.2, 3.0);
-			raster.tube(q[0], q[1], q[2], q[0], q[1], q[2], radius, radius, HU_PLEURAL_BUMP, allowed, PhantomRaster.SOFT);
-			double[] inward = { q[3], q[4], q[5] };
-			pleuralBumps.add(new double[] { q[0] - inward[0] * 0.5 * radius, q[1] - inward[1] * 0.5 * radius, q[2] - inward[2] * 0.5 * radius });
+			double[] normal = { q[3], q[4], q[5] };
+			double[] t1 = randomPerpendicular(normal, rng), t2 = cross(normal, t1);
+			double thickness = uniform(rng, 0.8, 2.0);
+			double[] radii = { thickness, uniform(rng, 4, 10), uniform(rng, 4, 10) };
+			raster.ellipsoid(new double[] { q[0], q[1], q[2] }, new double[][] { normal, t1, t2 }, radii, HU_PLEURAL_BUMP, allowed,
+				PhantomRaster.SOFT);
+			pleuralBumps.add(new double[] { q[0] - normal[0] * 0.5 * thickness, q[1] - normal[1] * 0.5 * thickness,
+				q[2] - normal[2] * 0.5 * thickness });
 			n++;
 		}
 	}

@@ -5,8 +5,9 @@ package org.lungnodules.ct;
  * the few drawing primitives that every object shares. Objects are drawn only inside their own
  * bounding box, so drawing cost scales with object size, not with the volume.
  * <p>
- * Edges are drawn with a linear partial-volume ramp one voxel wide, as a scanner would blur them;
- * a voxel takes an object's tissue code once it is at least half covered.
+ * Edges are drawn with a linear partial-volume ramp one voxel wide (anti-aliasing); a voxel takes
+ * an object's tissue code once it is at least half covered. {@link #blur} then applies the
+ * scanner's point-spread function to the finished volume.
  */
 final class PhantomRaster {
 
@@ -92,6 +93,100 @@ final class PhantomRaster {
 					if (w >= 0.5) labels[i] = label;
 				}
 			}
+		}
+	}
+	/**
+	 * Draws an ellipsoid centred at c (world mm) with orthonormal axes {@code axes[i]} and semi-axes
+	 * {@code radii[i]}, with the same partial-volume ramp and tissue rule as {@link #tube}.
+	 */
+	void ellipsoid(double[] c, double[][] axes, double[] radii, double value, int allowed, byte label) {
+		double rmax = Math.max(radii[0], Math.max(radii[1], radii[2])) + edge;
+		int x0 = minIndex(c[0] - rmax, ox, sx, width), x1 = maxIndex(c[0] + rmax, ox, sx, width);
+		int y0 = minIndex(c[1] - rmax, oy, sy, height), y1 = maxIndex(c[1] + rmax, oy, sy, height);
+		int z0 = minIndex(c[2] - rmax, oz, sz, depth), z1 = maxIndex(c[2] + rmax, oz, sz, depth);
+		double invEdge = 1 / edge;
+		double[] q = new double[3];
+		for (int z = z0; z <= z1; z++) {
+			double pz = oz + z * sz - c[2];
+			for (int y = y0; y <= y1; y++) {
+				double py = oy + y * sy - c[1];
+				for (int x = x0; x <= x1; x++) {
+					double px = ox + x * sx - c[0];
+					double f = 0, g = 0;
+					for (int a = 0; a < 3; a++) {
+						q[a] = (px * axes[a][0] + py * axes[a][1] + pz * axes[a][2]) / radii[a];
+						f += q[a] * q[a];
+						double ga = q[a] / radii[a];
+						g += ga * ga;
+					}
+					// Signed distance to the surface, (1 − f) / |∇f|: exact enough within a voxel of it.
+					double d = g < 1e-18 ? rmax : (1 - f) / (2 * Math.sqrt(g));
+					double w = d * invEdge + 0.5;
+					if (w <= 0) continue;
+					int i = (z * height + y) * width + x;
+					if ((allowed >> tissue(labels[i]) & 1) == 0) continue;
+					if (w > 1) w = 1;
+					hu[i] = (short) Math.round(hu[i] + w * (value - hu[i]));
+					if (w >= 0.5) labels[i] = label;
+				}
+			}
+		}
+	}
+
+	/**
+	 * Blurs the whole HU volume with a separable Gaussian point-spread function (σ in mm per axis),
+	 * as every scanner does: edges drawn with the one-voxel ramp become the soft, slightly wider
+	 * transitions of real reconstructions, and thin or small objects lose contrast in proportion to
+	 * their size (partial volume). Rounds to whole HU once per pass; borders repeat the edge voxel.
+	 */
+	void blur(double sigmaXmm, double sigmaYmm, double sigmaZmm) {
+		float[] kx = gaussianKernel(sigmaXmm / sx), ky = gaussianKernel(sigmaYmm / sy), kz = gaussianKernel(sigmaZmm / sz);
+		int plane = width * height;
+		if (kx.length > 1 || ky.length > 1) {
+			float[] slice = new float[plane], tmp = new float[plane];
+			for (int z = 0; z < depth; z++) {
+				int base = z * plane;
+				for (int i = 0; i < plane; i++) slice[i] = hu[base + i];
+				for (int y = 0; y < height; y++) convolve(slice, y * width, 1, width, kx, tmp, y * width, 1);
+				for (int x = 0; x < width; x++) convolve(tmp, x, width, height, ky, slice, x, width);
+				for (int i = 0; i < plane; i++) hu[base + i] = (short) Math.round(slice[i]);
+			}
+		}
+		if (kz.length > 1) {
+			// One row (y) at a time: a depth × width block, convolved along z.
+			float[] block = new float[depth * width], out = new float[depth * width];
+			for (int y = 0; y < height; y++) {
+				for (int z = 0; z < depth; z++)
+					for (int x = 0; x < width; x++) block[z * width + x] = hu[(z * height + y) * width + x];
+				for (int x = 0; x < width; x++) convolve(block, x, width, depth, kz, out, x, width);
+				for (int z = 0; z < depth; z++)
+					for (int x = 0; x < width; x++) hu[(z * height + y) * width + x] = (short) Math.round(out[z * width + x]);
+			}
+		}
+	}
+
+	/** Normalized Gaussian weights for σ in voxels, radius ⌈3σ⌉; {1} for a negligible σ. */
+	static float[] gaussianKernel(double sigmaVoxels) {
+		if (!(sigmaVoxels > 0.05)) return new float[] { 1 };
+		int radius = (int) Math.ceil(3 * sigmaVoxels);
+		float[] k = new float[2 * radius + 1];
+		double sum = 0;
+		for (int i = -radius; i <= radius; i++) sum += Math.exp(-0.5 * i * i / (sigmaVoxels * sigmaVoxels));
+		for (int i = -radius; i <= radius; i++) k[i + radius] = (float) (Math.exp(-0.5 * i * i / (sigmaVoxels * sigmaVoxels)) / sum);
+		return k;
+	}
+
+	/** One line of n samples (start, stride) convolved with k into dst (start, stride); edge samples repeat. */
+	static void convolve(float[] src, int start, int stride, int n, float[] k, float[] dst, int dstStart, int dstStride) {
+		int r = k.length / 2;
+		for (int i = 0; i < n; i++) {
+			float s = 0;
+			for (int j = -r; j <= r; j++) {
+				int t = i + j;
+				t = t < 0 ? 0 : t >= n ? n - 1 : t;
+				s += k[j + r] * src[start + t * stride];
+			}
+			dst[dstStart + i * dstStride] = s;
 		}
 	}
 }

@@ -8,14 +8,13 @@ import java.awt.RenderingHints;
 import java.awt.geom.Ellipse2D;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
 import javax.imageio.ImageIO;
+
+import org.lungnodules.io.AtomicFiles;
 
 /**
  * A PNG of one axial CT slice in a lung window, with optional circles and labels: what the demo,
@@ -125,16 +124,8 @@ public final class SlicePicture {
 
 	/** Writes any picture as a PNG, atomically. */
 	public static void writePng(BufferedImage img, Path png) throws IOException {
-		Path dir = png.toAbsolutePath().getParent();
-		Files.createDirectories(dir);
-		Path tmp = dir.resolve("." + png.getFileName() + ".tmp");
-		try (OutputStream out = Files.newOutputStream(tmp)) {
+		AtomicFiles.write(png, out -> {
 			if (!ImageIO.write(img, "png", out)) throw new IOException("No PNG writer available");
-		}
-		catch (IOException | RuntimeException e) {
-			Files.deleteIfExists(tmp);
-			throw e;
-		}
-		Files.move(tmp, png, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+		});
 	}
 }

@@ -105,12 +105,40 @@ public class EvaluateCommand extends LunaCommand {
 			MalignancyEvaluation.Result r = MalignancyEvaluation.evaluate(marks, Luna16Tables.readMalignancy(annotations.toPath()),
 				seriesList, all_series, bootstrap, seed);
 			report = EvaluationOutput.writeMalignancy(folder, r, inputs, MALIGNANCY_SCORE);
+			String table = confusionTable(resultFiles, Luna16Tables.readMalignancy(annotations.toPath()), folder);
+			if (table != null) report = report + "\n" + table;
 			if (!GraphicsEnvironment.isHeadless()) EvaluationDisplay.showMalignancy(r, MALIGNANCY_SCORE);
 		}
 		else throw new EvaluationException("mode must be froc or malignancy, not '" + mode + "'");
 	}
 
 	public String report() { return report; }
+
+	/**
+	 * The book's 3×4 table (Non-nodule/Benign/Malignant × Complete miss/Filtered out/Predicted
+	 * benign/Predicted malignant), when the results are our candidates tables, which carry both the
+	 * nodule probability and p_malignant of every detection. Written to confusion.csv; null otherwise.
+	 */
+	static String confusionTable(List<Path> resultFiles, List<Luna16Tables.MalignancyAnnotation> truth, Path folder) throws IOException {
+		List<org.lungnodules.analysis.CandidatesCsv.Row> rows = new ArrayList<>();
+		for (Path p : resultFiles) {
+			String header = Files.readAllLines(p).stream().findFirst().orElse("");
+			if (!header.trim().equals(org.lungnodules.analysis.CandidatesCsv.HEADER)) return null;
+			rows.addAll(org.lungnodules.analysis.CandidatesCsv.read(p));
+		}
+		java.util.Map<String, List<org.lungnodules.analysis.NoduleMatching.Truth>> truthBySeries = new java.util.LinkedHashMap<>();
+		for (Luna16Tables.MalignancyAnnotation a : truth)
+			truthBySeries.computeIfAbsent(a.seriesUid(), k -> new ArrayList<>()).add(org.lungnodules.analysis.NoduleMatching.Truth.of(a));
+		java.util.Map<String, List<org.lungnodules.analysis.NoduleMatching.Detection>> detBySeries = new java.util.LinkedHashMap<>();
+		for (org.lungnodules.analysis.CandidatesCsv.Row r : rows)
+			detBySeries.computeIfAbsent(r.seriesUid(), k -> new ArrayList<>()).add(org.lungnodules.analysis.NoduleMatching.Detection.of(r));
+		org.lungnodules.analysis.NoduleMatching.Confusion total = org.lungnodules.analysis.NoduleMatching.Confusion.empty();
+		// Only series that were analysed: a nodule of a scan nobody looked at is not a miss.
+		for (String uid : detBySeries.keySet())
+			total = total.plus(org.lungnodules.analysis.NoduleMatching.matchAndScore(detBySeries.get(uid), truthBySeries.getOrDefault(uid, List.of())));
+		total.writeCsv(folder.resolve("confusion.csv"));
+		return total.toText("Detections against " + detBySeries.size() + " analysed series (the book's table)", true);
+	}
 
 	/** results= as paths: one file or a comma-separated list; each must exist. */
 	static List<Path> resultFiles(String text) throws IOException {

@@ -4,13 +4,13 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 import org.lungnodules.analysis.Candidate;
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.MetaImage;
 import org.scijava.ItemIO;
@@ -81,14 +81,10 @@ abstract class PointsCommand extends LunaCommand {
 	/** Writes rows atomically; the default name sits next to the points file. */
 	protected Path write(String suffix, String header, List<String> rows) throws IOException {
 		Path out = output != null ? output.toPath() : points.toPath().toAbsolutePath().resolveSibling(ct.seriesUid() + "_" + suffix + ".csv");
-		Path dir = out.toAbsolutePath().getParent();
-		Files.createDirectories(dir);
-		Path tmp = dir.resolve("." + out.getFileName() + ".tmp");
 		List<String> all = new ArrayList<>();
 		all.add(header);
 		all.addAll(rows);
-		Files.write(tmp, all);
-		Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+		AtomicFiles.writeString(out, String.join("\n", all) + "\n");
 		return out;
 	}
 

@@ -1,12 +1,8 @@
 package org.lungnodules.io;
 
 import java.io.IOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -378,27 +374,13 @@ public final class Luna16Tables {
 	 * pandas writes them; fields are quoted only when needed.
 	 */
 	private static void writeAtomically(Path csv, String[] header, List<Object[]> rows) throws IOException {
-		Path target = csv.toAbsolutePath();
-		Path dir = target.getParent();
-		Files.createDirectories(dir);
-		Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
 		CSVFormat format = CSVFormat.DEFAULT.builder().setRecordSeparator("\n").get();
-		try {
-			try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8);
-				CSVPrinter printer = new CSVPrinter(w, format)) {
-				printer.printRecord((Object[]) header);
-				for (Object[] row : rows)
-					printer.printRecord(row);
-			}
-			try {
-				Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-			}
-			catch (AtomicMoveNotSupportedException e) {
-				Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-			}
-		}
-		finally {
-			Files.deleteIfExists(tmp);
-		}
+		AtomicFiles.writeText(csv, w -> {
+			CSVPrinter printer = new CSVPrinter(w, format);
+			printer.printRecord((Object[]) header);
+			for (Object[] row : rows)
+				printer.printRecord(row);
+			printer.flush();
+		});
 	}
 }

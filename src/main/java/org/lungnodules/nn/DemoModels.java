@@ -5,7 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+
+import org.lungnodules.io.AtomicFiles;
 
 /**
  * The small demo models shipped inside the jar, so that {@code ./luna demo} works offline on a fresh
@@ -35,10 +36,7 @@ public final class DemoModels {
 			// Rewrite when the jar's copy differs (a newer build), never leave a half-written file.
 			if (Files.isRegularFile(file) && Files.size(file) == bytes.length && java.util.Arrays.equals(Files.readAllBytes(file), bytes))
 				return file;
-			Files.createDirectories(folder);
-			Path tmp = folder.resolve("." + file.getFileName() + ".tmp");
-			Files.write(tmp, bytes);
-			Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+			AtomicFiles.write(file, bytes);
 			return file;
 		}
 		catch (IOException e) {

@@ -1,0 +1,91 @@
+package org.lungnodules.fiji;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.io.TorchCheckpoint;
+import org.lungnodules.nn.ModelFiles;
+import org.lungnodules.nn.Networks;
+
+/**
+ * The training commands wired to real datasets, through ./luna's entry point: a tiny synthetic
+ * LUNA16-like folder, one short epoch each, checkpoints that reload, resume, fine-tuning, the cache.
+ */
+class TrainCommandsTest {
+
+	@TempDir
+	static Path temp;
+	static Path data;
+
+	@BeforeAll
+	static void dataset() throws Exception {
+		data = temp.resolve("data");
+		// Seed 24 puts benign and malignant nodules in both splits (every 3rd series is validation).
+		PhantomDataset.write(data, 24, 4, PhantomDataset.Options.defaults().withSize(40, 128, 128).withSpacing(1.4, 1.4, 2.0).withNodules(3, 5)
+			.withDiameterRange(6, 24));
+	}
+
+	static LunaCliTest.Outcome luna(String... args) {
+		return LunaCliTest.luna(args);
+	}
+
+	static long epochOf(Path checkpoint) throws Exception {
+		return ((Number) ((Map<?, ?>) TorchCheckpoint.read(checkpoint).root()).get("epoch")).longValue();
+	}
+
+	@Test
+	void classifierTrainsResumesAndFineTunesIntoMalignancy() throws Exception {
+		Path runs = temp.resolve("runs");
+		LunaCliTest.Outcome first = luna("train-cls", "data=" + data, "output=" + runs, "name=cls", "epochs=1", "epoch_size=16",
+			"batch_size=8", "val_stride=3", "val_samples=16", "device=cpu");
+		assertEquals(0, first.code(), first.err());
+		Path run = runs.resolve("cls");
+		for (String f : new String[] { "last.pt", "best.pt", "metrics.csv" }) assertTrue(Files.exists(run.resolve(f)), f);
+		try (Stream<Path> s = Files.list(run.resolve("trn"))) {
+			assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("events.out.tfevents.")), "TensorBoard log");
+		}
+		assertEquals(1, epochOf(run.resolve("last.pt")));
+		ModelFiles.load(run.resolve("best.pt"), Networks.Kind.CLS); // reloads into the network
+
+		// A second run under the same name must say resume=true, and then continues from epoch 1.
+		assertEquals(1, luna("train-cls", "data=" + data, "output=" + runs, "name=cls", "epochs=2", "epoch_size=16", "batch_size=8",
+			"val_stride=3", "val_samples=16", "device=cpu").code());
+		LunaCliTest.Outcome resumed = luna("train-cls", "data=" + data, "output=" + runs, "name=cls", "epochs=2", "epoch_size=16",
+			"batch_size=8", "val_stride=3", "val_samples=16", "device=cpu", "resume=true");
+		assertEquals(0, resumed.code(), resumed.err());
+		assertEquals(2, epochOf(run.resolve("last.pt")));
+
+		LunaCliTest.Outcome mal = luna("train-mal", "data=" + data, "output=" + runs, "name=mal", "epochs=1", "epoch_size=8",
+			"batch_size=4", "val_stride=3", "device=cpu", "init=" + run.resolve("best.pt"), "finetune_depth=1");
+		assertEquals(0, mal.code(), mal.err());
+		ModelFiles.load(runs.resolve("mal").resolve("last.pt"), Networks.Kind.MAL);
+	}
+
+	@Test
+	void segmentationTrainsFromAPreparedCache() throws Exception {
+		Path cache = temp.resolve("cache");
+		LunaCliTest.Outcome prep = luna("prepare-cache", "data=" + data, "cache=" + cache, "kind=seg", "val_stride=3");
+		assertEquals(0, prep.code(), prep.err());
+		LunaCliTest.Outcome seg = luna("train-seg", "data=" + data, "cache=" + cache, "output=" + temp.resolve("seg-runs"), "name=seg",
+			"epochs=1", "epoch_size=8", "batch_size=4", "val_stride=3", "device=cpu");
+		assertEquals(0, seg.code(), seg.err());
+		ModelFiles.load(temp.resolve("seg-runs").resolve("seg").resolve("last.pt"), Networks.Kind.SEG);
+	}
+
+	@Test
+	void badTrainingArgumentsAreNamed() {
+		LunaCliTest.Outcome o = luna("train-cls", "data=" + temp.resolve("nowhere"));
+		assertEquals(2, o.code());
+		assertTrue(o.err().contains("nowhere"), o.err());
+		assertEquals(2, luna("train-cls", "data=" + data, "epocs=3").code());
+	}
+}
