@@ -24,7 +24,7 @@ DIAMETERS=${DIAMETERS:-4-25}
 # Sized for about an hour on a shared 2-core CPU (3-5 samples/s). The loop validates after epoch 1
 # and every val_every-th; one long epoch validates once, at the end. Validating the classifier
 # scores every held-out candidate (600 per CT), which takes minutes on a CPU.
-SEG_EPOCHS=${SEG_EPOCHS:-1};  SEG_EPOCH_SIZE=${SEG_EPOCH_SIZE:-2400}
+SEG_EPOCHS=${SEG_EPOCHS:-3};  SEG_EPOCH_SIZE=${SEG_EPOCH_SIZE:-2400}
 CLS_EPOCHS=${CLS_EPOCHS:-1};  CLS_EPOCH_SIZE=${CLS_EPOCH_SIZE:-6000}; CLS_BATCH=${CLS_BATCH:-16}
 MAL_EPOCHS=${MAL_EPOCHS:-4};  MAL_EPOCH_SIZE=${MAL_EPOCH_SIZE:-500}
 FINETUNE_DEPTH=${FINETUNE_DEPTH:-2}
@@ -81,7 +81,6 @@ done
 # The U-Net ships its last epoch, not best.pt: the recipe picks best.pt by pixel recall, which an
 # early epoch wins by marking nearly everything (recall 0.99 at precision 0.02); later epochs keep
 # recall above 0.9 at a far better precision, which is what the grouping and classifier need.
-# (With one epoch, the default, both are the same file.)
 mkdir -p "$work/models"
 for k in seg cls mal; do
 	src="$runs/demo-$k/best.pt"
@@ -108,6 +107,8 @@ if [ ! -f "$eval/analyze/.complete" ]; then
 		mal_model="$work/models/demo-mal.pt" annotations="$eval/held-annotations.csv" output="$eval/analyze" device=cpu | tee "$eval/analyze.txt"
 	touch "$eval/analyze/.complete"
 fi
+python3 "$repo/scripts/nodule-recall.py" "$eval/held-annotations.csv" "$eval/analyze" 6 | tee "$eval/nodule-recall.txt"
+python3 "$repo/scripts/nodule-recall.py" "$eval/held-annotations.csv" "$eval/analyze" 0 | tee -a "$eval/nodule-recall.txt"
 marks="$(ls "$eval/analyze/"*_candidates.csv | paste -sd, -)"
 "$luna" evaluate results="$marks" annotations="$eval/held-annotations-6mm.csv" all_series=true bootstrap=0 output="$eval/froc-6mm"
 cat "$eval/froc-6mm/report.txt"
