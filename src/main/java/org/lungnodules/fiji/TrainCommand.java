@@ -30,6 +30,9 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(label = "val_stride", min = "1", description = "Every N-th series (sorted by UID) goes to validation")
 	protected int val_stride = 10;
 
+	@Parameter(label = "val_subsets", required = false, description = "LUNA16 folds (subsetN folders) used as validation instead of the stride, e.g. 9 or 8,9")
+	protected String val_subsets = "";
+
 	@Parameter(label = "val_samples", min = "0", description = "Cap on validation samples (0: all); nodules are always kept")
 	protected int val_samples = 0;
 
@@ -102,7 +105,13 @@ abstract class TrainCommand extends LunaCommand {
 		configure(s);
 		s.validate();
 
-		LunaData.Options options = LunaData.Options.defaults().withValStride(val_stride);
+		LunaData.Options options;
+		try {
+			options = LunaData.Options.defaults().withValStride(val_stride).withValSubsets(LunaData.Options.parseSubsets(val_subsets));
+		}
+		catch (IllegalArgumentException e) {
+			throw new BadValue(e.getMessage());
+		}
 		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);

@@ -54,9 +54,16 @@ public final class Devices {
 		}
 	}
 
-	/** Where fetched and trained models go by default: $LUNG_NODULES_HOME/models or ~/.lung-nodules/models. */
+	/** System property that overrides {@code LUNG_NODULES_HOME} (a JVM cannot change its own environment, tests can set this). */
+	public static final String HOME_PROPERTY = "lung.nodules.home";
+
+	/**
+	 * Where fetched and trained models go by default: the {@value #HOME_PROPERTY} system property, else
+	 * $LUNG_NODULES_HOME, else ~/.lung-nodules; models are in its {@code models} subfolder.
+	 */
 	public static Path modelsFolder() {
-		String home = System.getenv("LUNG_NODULES_HOME");
+		String home = System.getProperty(HOME_PROPERTY);
+		if (home == null || home.isEmpty()) home = System.getenv("LUNG_NODULES_HOME");
 		Path base = home != null && !home.isEmpty() ? Paths.get(home) : Paths.get(System.getProperty("user.home"), ".lung-nodules");
 		return base.resolve("models");
 	}
