@@ -99,7 +99,7 @@ public final class LunaCli {
 		return m == null || m.isEmpty() ? t.getClass().getSimpleName() : m.replace('\n', ' ');
 	}
 
-	/** Prints status events on stderr, a line per stage change and at most one every two seconds. */
+	/** Prints status events on stderr: at most one line every two seconds, plus the finishing one. */
 	public static final class StatusPrinter {
 		private final PrintStream err;
 		private String lastStage;
@@ -116,7 +116,10 @@ public final class LunaCli {
 			long now = System.nanoTime();
 			int max = e.getProgressMaximum(), value = e.getProgressValue();
 			boolean done = max > 0 && value >= max;
-			if (msg.equals(lastStage) && !done && now - lastTime < 2_000_000_000L) return;
+			// Stage texts may carry counters ("E1 Training 132/1250"), so compare time, not text: a line
+			// every two seconds at most, plus the first and the finishing one.
+			if (lastStage != null && !done && now - lastTime < 2_000_000_000L) return;
+			if (done && msg.equals(lastStage)) return;
 			lastStage = msg;
 			lastTime = now;
 			err.println(max > 0 && value >= 0 ? String.format("%s ... %d%%", msg, Math.round(100.0 * value / max)) : msg);
