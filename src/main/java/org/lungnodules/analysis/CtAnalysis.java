@@ -29,13 +29,15 @@ import org.lungnodules.nn.NoduleClassifier;
  * −1000 HU (air) and the padding is cut from the output. (The reference CTs are 256² or 512², so no
  * padding happens there; near a padded edge results are those of a CT surrounded by air.)
  * <p>
- * <b>Fast mode</b> ({@link Settings#fast()}, off by default) processes only slices that contain lung
- * (a cheap HU test, widened by a safety margin of slices) and only the in-plane box holding the body
- * plus 32 pixels of air (more than the U-Net's reach, and aligned to its pooling grid), in larger
- * batches, with channels-last activations ({@link Inference#segment(float[], int, int, int, boolean)}).
- * Slices and pixels it skips get probability 0. Inside the body the probabilities equal the
- * recipe's up to float rounding (batch size, memory layout), so the same nodules are found; only outside the body
- * and in lung-free slices does the output differ (0 instead of the U-Net's near-zero values).
+ * <b>Fast mode</b> ({@link Settings#fast()}, off by default) runs the U-Net only where the lungs
+ * are: on slices that contain air enclosed by the body (widened by {@value #FAST_SLICE_MARGIN}
+ * slices on each side), and on each batch only over the in-plane box of that air plus
+ * {@value #FAST_PIXEL_MARGIN} pixels (more than the U-Net's reach, aligned to its pooling grid), in
+ * larger batches, with channels-last activations ({@link Inference#segment(float[], int, int, int, boolean)}).
+ * Slices and pixels it skips get probability 0. Inside the lungs the probabilities equal the
+ * recipe's up to float rounding (batch size, memory layout), so the same nodules are found; outside
+ * (chest wall, spine, abdomen, air) the output differs (0 instead of the U-Net's values), so
+ * components there are not found or are cut.
  * <p>
  * <b>Threads.</b> One analysis at a time per instance; the {@link Inference} it uses serializes its
  * own calls anyway.
@@ -49,16 +51,22 @@ public final class CtAnalysis {
 	/** Chunk size (index, row, col) the classifiers take. */
 	public static final int[] CHUNK = { NoduleClassifier.DEPTH, NoduleClassifier.HEIGHT, NoduleClassifier.WIDTH };
 
-	/** HU window of aerated lung for the fast mode's slice test. */
-	static final float LUNG_LOW = -950, LUNG_HIGH = -500;
-	/** Above this, a voxel is body (soft tissue or denser), for the fast mode's in-plane box. */
+	/** Lung-like air is at least this dense (air around the patient is about −1000 HU). */
+	static final float LUNG_LOW = -950;
+	/** Above this, a voxel is body (soft tissue or denser); below, air. */
 	static final float BODY_HU = -500;
-	/** Slices with less lung than this fraction of their pixels are skipped in fast mode. */
+	/** Slices whose enclosed air covers less than this fraction of their pixels are skipped in fast mode. */
 	static final double MIN_LUNG_FRACTION = 0.001;
 	/**
-	 * Extra slices kept on each side of the lung slices, and pixels of air around the body box. The
-	 * U-Net sees about 25 pixels to each side (two 3×3 convs at each of three scales, 2×2 pooling), so
-	 * with 32 pixels of margin the box edge cannot change any result inside the body.
+	 * More lung-like air than this fraction of a slice connected to the image border means the
+	 * lungs reach the border; the skin's blurred edge alone is about 0.5 % of a 512² slice.
+	 */
+	static final double LUNG_CUT_FRACTION = 0.03;
+	/**
+	 * Extra slices kept on each side of the lung slices, and pixels around the box of the enclosed
+	 * air. The U-Net sees 20 pixels to each side (two 3×3 convs at each of three scales: 2 + 4 + 8 +
+	 * 4 + 2) plus at most 3 of pooling alignment, so with 32 pixels of margin its output on the air
+	 * and 8 pixels beyond equals the recipe's.
 	 */
 	static final int FAST_SLICE_MARGIN = 2 * CONTEXT, FAST_PIXEL_MARGIN = 32;
 	private static final int CHUNKS_PER_CALL = 16;
@@ -190,44 +198,39 @@ public final class CtAnalysis {
 		long voxels = (long) d * h * w;
 		if (voxels > Integer.MAX_VALUE - 8) throw new IllegalArgumentException("The CT " + name(ct) + " is too large: " + voxels + " voxels");
 		p.report(SEGMENTING, 0);
-		int[] slices;
-		int y0 = 0, x0 = 0, bh = h, bw = w;
-		if (settings.fast()) {
-			FastRegion r = fastRegion(ct, p);
-			slices = r.slices;
-			y0 = r.y0; x0 = r.x0; bh = r.height; bw = r.width;
-		} else {
-			slices = new int[d];
-			for (int z = 0; z < d; z++) slices[z] = z;
-		}
-		// Multiples of 4 for the two 2×2 poolings; the extra rows and columns are air.
-		int ph = (bh + 3) / 4 * 4, pw = (bw + 3) / 4 * 4;
-		float[] out = new float[(int) voxels];
 		int batch = settings.batchSlices();
-		SliceRing ring = new SliceRing(ct, batch + 2 * CONTEXT, y0, x0, bh, bw);
-		int planeIn = ph * pw;
-		float[] input = new float[batch * SEG_CHANNELS * planeIn];
-		boolean padded = ph != bh || pw != bw;
-		for (int start = 0; start < slices.length; start += batch) {
+		List<Box> boxes = settings.fast() ? fastBoxes(ct, batch, p) : wholeSlices(d, h, w, batch);
+		int total = 0;
+		for (Box b : boxes) total += b.slices.length;
+		float[] out = new float[(int) voxels];
+		SliceRing ring = new SliceRing(ct, batch + 2 * CONTEXT);
+		float[] input = new float[0];
+		int done = 0;
+		for (Box box : boxes) {
 			p.checkCanceled();
-			int n = Math.min(batch, slices.length - start);
-			if (padded) Arrays.fill(input, CtVolume.HU_MIN);
+			int y0 = box.y0, x0 = box.x0, bh = box.height, bw = box.width, n = box.slices.length;
+			// Multiples of 4 for the two 2×2 poolings; the extra rows and columns are air.
+			int ph = (bh + 3) / 4 * 4, pw = (bw + 3) / 4 * 4, planeIn = ph * pw;
+			boolean padded = ph != bh || pw != bw;
+			int size = n * SEG_CHANNELS * planeIn;
+			if (input.length < size) input = new float[size];
+			if (padded) Arrays.fill(input, 0, size, CtVolume.HU_MIN);
 			for (int i = 0; i < n; i++) {
-				int z = slices[start + i];
+				int z = box.slices[i];
 				for (int c = 0; c < SEG_CHANNELS; c++) {
 					float[] slice = ring.get(Math.max(0, Math.min(d - 1, z - CONTEXT + c)));
 					int dst = (i * SEG_CHANNELS + c) * planeIn;
-					if (!padded) System.arraycopy(slice, 0, input, dst, planeIn);
-					else for (int y = 0; y < bh; y++) System.arraycopy(slice, y * bw, input, dst + y * pw, bw);
+					for (int y = 0; y < bh; y++) System.arraycopy(slice, (y0 + y) * w + x0, input, dst + y * pw, bw);
 				}
 			}
 			float[] result = inference.segment(input, n, ph, pw, settings.fast()); // fast mode: channels-last too
 			for (int i = 0; i < n; i++) {
-				int z = slices[start + i];
+				int z = box.slices[i];
 				for (int y = 0; y < bh; y++)
 					System.arraycopy(result, i * planeIn + y * pw, out, (z * h + y0 + y) * w + x0, bw);
 			}
-			p.report(SEGMENTING, (start + n) / (double) slices.length);
+			done += n;
+			p.report(SEGMENTING, done / (double) total);
 		}
 		if (ring.nanCount > 0)
 			warnings.add("The CT " + name(ct) + " has " + ring.nanCount + " NaN voxel(s) among the segmented slices; they were treated as -1000 HU");
@@ -236,29 +239,41 @@ public final class CtAnalysis {
 
 	private static final int SEG_CHANNELS = 2 * CONTEXT + 1;
 
+	/** One U-Net batch: these slices, each cut to the same in-plane box (rows y0.., columns x0..). */
+	private record Box(int[] slices, int y0, int x0, int height, int width) {}
+
+	/** The recipe: every slice, whole, in batches of {@code batch}. */
+	private static List<Box> wholeSlices(int d, int h, int w, int batch) {
+		List<Box> boxes = new ArrayList<>();
+		for (int start = 0; start < d; start += batch) {
+			int[] slices = new int[Math.min(batch, d - start)];
+			for (int i = 0; i < slices.length; i++) slices[i] = start + i;
+			boxes.add(new Box(slices, 0, 0, h, w));
+		}
+		return boxes;
+	}
+
 	/**
-	 * Clamped slices (cropped to the in-plane box) of the last few z's: a batch needs its own slices
-	 * plus three on each side, so a ring of batch + 6 slots converts each slice once.
+	 * Whole clamped slices of the last few z's: a batch needs its own slices plus three on each side,
+	 * so a ring of batch + 6 slots converts each slice once.
 	 */
 	private static final class SliceRing {
 		private final CtVolume ct;
 		private final float[][] slots;
 		private final int[] zOf;
-		private final int y0, x0, h, w;
 		long nanCount;
 
-		SliceRing(CtVolume ct, int size, int y0, int x0, int h, int w) {
+		SliceRing(CtVolume ct, int size) {
 			this.ct = ct;
-			this.slots = new float[size][h * w];
+			this.slots = new float[size][ct.height() * ct.width()];
 			this.zOf = new int[size];
 			Arrays.fill(zOf, -1);
-			this.y0 = y0; this.x0 = x0; this.h = h; this.w = w;
 		}
 
 		float[] get(int z) {
 			int k = z % slots.length;
 			if (zOf[k] != z) {
-				nanCount += readClamped(ct, z, y0, x0, h, w, slots[k]);
+				nanCount += readClamped(ct, z, 0, 0, ct.height(), ct.width(), slots[k]);
 				zOf[k] = z;
 			}
 			return slots[k];
@@ -285,36 +300,25 @@ public final class CtAnalysis {
 		return nans;
 	}
 
-	private record FastRegion(int[] slices, int y0, int x0, int height, int width) {}
-
 	/**
-	 * The slices with lung (plus {@link #FAST_SLICE_MARGIN} on each side) and the body's in-plane box
-	 * over those slices (plus {@link #FAST_PIXEL_MARGIN} pixels). Falls back to the whole CT when no
-	 * slice looks like lung, so a CT outside the test's assumptions is still fully segmented.
+	 * The fast mode's batches. A slice has lung if enough of its pixels are air enclosed by the body
+	 * ({@link #enclosedAir}); the slices with lung, plus {@link #FAST_SLICE_MARGIN} on each side, are
+	 * segmented, in batches of {@code batch} consecutive kept slices. Each batch is cut to the box
+	 * holding the enclosed air of its slices and of their {@link #FAST_SLICE_MARGIN} neighbours, plus
+	 * {@link #FAST_PIXEL_MARGIN} pixels. Falls back to the whole CT when no slice has lung, so a CT
+	 * outside the test's assumptions is still fully segmented.
 	 */
-	private FastRegion fastRegion(CtVolume ct, Progress p) {
+	private List<Box> fastBoxes(CtVolume ct, int batch, Progress p) {
 		int d = ct.depth(), h = ct.height(), w = ct.width();
 		float[] slice = new float[h * w];
+		AirScan scan = new AirScan(h, w);
 		boolean[] lung = new boolean[d];
-		int[][] box = new int[d][];
+		int[][] air = new int[d][];
 		for (int z = 0; z < d; z++) {
 			if (z % 16 == 0) p.checkCanceled();
 			readClamped(ct, z, 0, 0, h, w, slice);
-			long lungPixels = 0;
-			int ylo = h, yhi = -1, xlo = w, xhi = -1;
-			for (int i = 0; i < slice.length; i++) {
-				float v = slice[i];
-				if (v >= LUNG_LOW && v <= LUNG_HIGH) lungPixels++;
-				if (v > BODY_HU) {
-					int y = i / w, x = i % w;
-					if (y < ylo) ylo = y;
-					if (y > yhi) yhi = y;
-					if (x < xlo) xlo = x;
-					if (x > xhi) xhi = x;
-				}
-			}
-			lung[z] = lungPixels >= MIN_LUNG_FRACTION * slice.length;
-			if (yhi >= 0) box[z] = new int[] { ylo, yhi, xlo, xhi };
+			air[z] = scan.enclosedAir(slice);
+			lung[z] = air[z] != null && air[z][4] >= MIN_LUNG_FRACTION * slice.length;
 		}
 		boolean[] keep = new boolean[d];
 		boolean any = false;
@@ -325,21 +329,90 @@ public final class CtAnalysis {
 			}
 		if (!any) {
 			warnings.add("Fast mode found no lung in " + name(ct) + "; the whole CT was segmented");
-			Arrays.fill(keep, true);
+			return wholeSlices(d, h, w, batch);
 		}
-		int ylo = h, yhi = -1, xlo = w, xhi = -1, count = 0;
-		for (int z = 0; z < d; z++) {
-			if (!keep[z]) continue;
-			count++;
-			if (box[z] == null) continue;
-			ylo = Math.min(ylo, box[z][0]); yhi = Math.max(yhi, box[z][1]);
-			xlo = Math.min(xlo, box[z][2]); xhi = Math.max(xhi, box[z][3]);
+		List<Box> boxes = new ArrayList<>();
+		int[] slices = new int[batch];
+		int n = 0;
+		for (int z = 0; z <= d; z++) {
+			if (z < d && keep[z]) slices[n++] = z;
+			if (n > 0 && (n == batch || z == d || !keep[z])) {
+				int ylo = h, yhi = -1, xlo = w, xhi = -1;
+				for (int k = Math.max(0, slices[0] - FAST_SLICE_MARGIN); k <= Math.min(d - 1, slices[n - 1] + FAST_SLICE_MARGIN); k++) {
+					int[] a = air[k];
+					if (a == null || !lung[k]) continue;
+					ylo = Math.min(ylo, a[0]); yhi = Math.max(yhi, a[1]);
+					xlo = Math.min(xlo, a[2]); xhi = Math.max(xhi, a[3]);
+				}
+				int[] ys = widen(ylo, yhi, h), xs = widen(xlo, xhi, w);
+				boxes.add(new Box(Arrays.copyOf(slices, n), ys[0], xs[0], ys[1], xs[1]));
+				n = 0;
+			}
 		}
-		if (yhi < 0) { ylo = 0; yhi = h - 1; xlo = 0; xhi = w - 1; }
-		int[] ys = widen(ylo, yhi, h), xs = widen(xlo, xhi, w);
-		int[] slices = new int[count];
-		for (int z = 0, i = 0; z < d; z++) if (keep[z]) slices[i++] = z;
-		return new FastRegion(slices, ys[0], xs[0], ys[1], xs[1]);
+		return boxes;
+	}
+
+	/**
+	 * Finds air enclosed by the body in one slice: pixels below {@link #BODY_HU} that cannot be
+	 * reached from the image border through such pixels (the lungs, the airways, bowel gas). The
+	 * air around the patient is reached from the border and left out, and so is the blurred ring of
+	 * intermediate values at the skin, which is why this does not simply count lung-like HU values.
+	 * If the lungs touch the image border (a field of view cut through the chest) they are reached
+	 * from the border too; that is recognised by a lot of lung-like (not −1000 HU) air among the
+	 * reached pixels, and then all air below {@link #BODY_HU} inside the body's box counts.
+	 */
+	private static final class AirScan {
+		private final int h, w;
+		private final boolean[] outside;
+		private final int[] queue;
+
+		AirScan(int h, int w) {
+			this.h = h;
+			this.w = w;
+			outside = new boolean[h * w];
+			queue = new int[h * w];
+		}
+
+		/** @return {ylo, yhi, xlo, xhi, pixel count} of the enclosed air, or null if there is none */
+		int[] enclosedAir(float[] s) {
+			Arrays.fill(outside, false);
+			int head = 0, tail = 0;
+			for (int y = 0; y < h; y++)
+				for (int x = 0; x < w; x++)
+					if ((y == 0 || x == 0 || y == h - 1 || x == w - 1) && s[y * w + x] < BODY_HU && !outside[y * w + x]) {
+						outside[y * w + x] = true;
+						queue[tail++] = y * w + x;
+					}
+			long lungLikeOutside = 0;
+			while (head < tail) {
+				int i = queue[head++], y = i / w, x = i % w;
+				if (s[i] >= LUNG_LOW) lungLikeOutside++;
+				if (x > 0) tail = visit(s, i - 1, tail);
+				if (x < w - 1) tail = visit(s, i + 1, tail);
+				if (y > 0) tail = visit(s, i - w, tail);
+				if (y < h - 1) tail = visit(s, i + w, tail);
+			}
+			boolean lungCut = lungLikeOutside > LUNG_CUT_FRACTION * s.length;
+			int ylo = h, yhi = -1, xlo = w, xhi = -1, count = 0;
+			for (int y = 0, i = 0; y < h; y++)
+				for (int x = 0; x < w; x++, i++)
+					if (s[i] < BODY_HU && (lungCut ? s[i] >= LUNG_LOW : !outside[i])) {
+						count++;
+						if (y < ylo) ylo = y;
+						if (y > yhi) yhi = y;
+						if (x < xlo) xlo = x;
+						if (x > xhi) xhi = x;
+					}
+			return count == 0 ? null : new int[] { ylo, yhi, xlo, xhi, count };
+		}
+
+		private int visit(float[] s, int j, int tail) {
+			if (!outside[j] && s[j] < BODY_HU) {
+				outside[j] = true;
+				queue[tail++] = j;
+			}
+			return tail;
+		}
 	}
 
 	/**

@@ -65,7 +65,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv (and confusion tables)")
 	private File output;
 
-	@Parameter(label = "fast", description = "Faster segmentation: skip slices and borders outside the body (default off: the published recipe)")
+	@Parameter(label = "fast", description = "Faster segmentation: only the slices with lung, and the box around the lungs (default off: the published recipe)")
 	private boolean fast = false;
 
 	@Parameter(label = "batch_size", description = "U-Net slices per batch; 0 = the published 8 (16 in fast mode)")

@@ -45,7 +45,7 @@ public class DemoCommand extends LunaCommand {
 	@Parameter(label = "device", choices = { "auto", "cpu", "gpu" })
 	private String device = "auto";
 
-	@Parameter(label = "fast", description = "Faster segmentation (skip slices and borders outside the body)")
+	@Parameter(label = "fast", description = "Faster segmentation (only the slices with lung, and the box around the lungs)")
 	private boolean fast = false;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Demo")

@@ -42,7 +42,7 @@ public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "device", choices = { "auto", "cpu", "gpu" })
 	private String device = "auto";
 
-	@Parameter(label = "fast", description = "Skip slices and borders outside the body")
+	@Parameter(label = "fast", description = "Only the slices with lung, and the box around the lungs")
 	private boolean fast = false;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Summary")

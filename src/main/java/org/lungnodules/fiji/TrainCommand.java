@@ -75,6 +75,9 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(label = "Loader threads", min = "0")
 	protected int workers = 2;
 
+	@Parameter(label = "PyTorch threads", min = "0", description = "0: automatic (1 for the U-Net on the CPU, else all cores)")
+	protected int threads;
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Best checkpoint")
 	protected String best_checkpoint;
 
@@ -102,6 +105,7 @@ abstract class TrainCommand extends LunaCommand {
 		s.resume = resume;
 		if (val_every > 0) s.valEvery = val_every;
 		s.workers = workers;
+		s.threads = threads;
 		configure(s);
 		s.validate();
 

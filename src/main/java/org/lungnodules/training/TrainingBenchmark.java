@@ -35,7 +35,8 @@ import org.lungnodules.nn.TorchModule;
  * 7×64×64 with Adam and the Dice loss. The first epoch warms up; the second is timed.
  * Options: {@code cls_batches} (default 3), {@code seg_batches} (8), {@code device} (auto),
  * {@code workers} (1), {@code nets} (cls,seg), {@code parts} (true: also time fill / forward / backward / optimizer
- * separately). Reference: PyTorch 1.13 on a 2-core machine, ~20 (cls) and ~100 (seg) samples/s.
+ * separately), {@code threads} (0: the loop's automatic choice, {@link TrainingSettings#threads}; the
+ * U-Net's phases then run on 1 thread, the classifier's on PyTorch's default). Reference: PyTorch 1.13 on a 2-core machine, ~20 (cls) and ~100 (seg) samples/s.
  */
 public final class TrainingBenchmark {
 
@@ -46,13 +47,14 @@ public final class TrainingBenchmark {
 		int segBatches = Integer.parseInt(options.getOrDefault("seg_batches", "8"));
 		String nets = options.getOrDefault("nets", "cls,seg");
 		boolean parts = Boolean.parseBoolean(options.getOrDefault("parts", "true"));
+		int threads = Integer.parseInt(options.getOrDefault("threads", "0"));
 		if (nets.contains("cls")) {
 			out.printf(Locale.ROOT, "classifier, batch 32, SGD:        %.1f samples/s%n", measure(Networks.Kind.CLS, 32, clsBatches, options));
-			if (parts) phases(out, Networks.Kind.CLS, 32, clsBatches);
+			if (parts) phases(out, Networks.Kind.CLS, 32, clsBatches, threads);
 		}
 		if (nets.contains("seg")) {
 			out.printf(Locale.ROOT, "U-Net 7x64x64, batch 16, Adam:    %.1f samples/s%n", measure(Networks.Kind.SEG, 16, segBatches, options));
-			if (parts) phases(out, Networks.Kind.SEG, 16, segBatches);
+			if (parts) phases(out, Networks.Kind.SEG, 16, segBatches, threads == 0 ? 1 : threads);
 		}
 	}
 
@@ -61,8 +63,19 @@ public final class TrainingBenchmark {
 	 * batch (Java), forward with the loss, backward, optimizer step. One warm-up step, then the median
 	 * of {@code batches} steps. The loss here is a plain mean (the phases' costs do not depend on it).
 	 */
-	private static void phases(PrintStream out, Networks.Kind kind, int batchSize, int batches) {
+	private static void phases(PrintStream out, Networks.Kind kind, int batchSize, int batches, int threads) {
 		Inference.configureEngine();
+		Devices.engine();
+		int previous = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+		if (threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+		try {
+			phases(out, kind, batchSize, batches);
+		} finally {
+			ai.djl.pytorch.jni.JniUtils.setNumThreads(previous);
+		}
+	}
+
+	private static void phases(PrintStream out, Networks.Kind kind, int batchSize, int batches) {
 		NoiseSamples source = new NoiseSamples(kind == Networks.Kind.SEG, batchSize);
 		int inputSize = TrainingLoop.size(source.inputShape()), labelSize = Math.max(1, TrainingLoop.size(source.labelShape()));
 		long[] shape = new long[source.inputShape().length + 1];
@@ -108,8 +121,8 @@ public final class TrainingBenchmark {
 					seconds[3][b] = (t4 - t3) / 1e9;
 				}
 			}
-			out.printf(Locale.ROOT, "  per batch (median of %d): fill %.3f s, forward+loss %.3f s, backward %.3f s, optimizer %.3f s%n",
-				batches, median(seconds[0]), median(seconds[1]), median(seconds[2]), median(seconds[3]));
+			out.printf(Locale.ROOT, "  per batch (median of %d, %d intra-op threads): fill %.3f s, forward+loss %.3f s, backward %.3f s, optimizer %.3f s%n",
+				batches, ai.djl.pytorch.jni.JniUtils.getNumThreads(), median(seconds[0]), median(seconds[1]), median(seconds[2]), median(seconds[3]));
 		}
 	}
 
@@ -129,6 +142,7 @@ public final class TrainingBenchmark {
 			s.batchSize = batchSize;
 			s.device = options.getOrDefault("device", "auto");
 			s.workers = Integer.parseInt(options.getOrDefault("workers", "1"));
+			s.threads = Integer.parseInt(options.getOrDefault("threads", "0"));
 			List<Long> ends = new ArrayList<>();
 			TrainingListener timer = new TrainingListener() {
 				@Override

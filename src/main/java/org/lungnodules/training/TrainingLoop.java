@@ -105,6 +105,31 @@ public final class TrainingLoop {
 			throw new IOException("The run folder " + runFolder + " already holds a checkpoint (last.pt): use resume=true to continue it, or another name");
 		Files.createDirectories(runFolder);
 		List<Device> devices = devices();
+		Devices.engine(); // started, so that JniUtils can reach PyTorch
+		int previousThreads = ai.djl.pytorch.jni.JniUtils.getNumThreads(), threads = intraOpThreads(devices);
+		if (threads != previousThreads) ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+		try {
+			return run(devices, last, best, runFolder);
+		} finally {
+			if (threads != previousThreads) ai.djl.pytorch.jni.JniUtils.setNumThreads(previousThreads);
+		}
+	}
+
+	/**
+	 * The intra-op threads for this run: {@link TrainingSettings#threads}, or when 0, one thread for
+	 * the U-Net on the CPU. Its operations on batches of 16 × 64 × 64 take well under a millisecond
+	 * each; with two OpenMP threads every one ends in a barrier, and on a busy machine the partner
+	 * thread is often descheduled (or spinning while this one is), which made the loop 2–20× slower
+	 * than one thread (BENCHMARKS.md). The classifiers' 32×48×48 convolutions are large enough to gain.
+	 */
+	private int intraOpThreads(List<Device> devices) {
+		int current = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+		if (!Device.Type.CPU.equals(devices.get(0).getDeviceType())) return current;
+		if (settings.threads > 0) return settings.threads;
+		return settings.kind == Networks.Kind.SEG ? 1 : current;
+	}
+
+	private Summary run(List<Device> devices, Path last, Path best, Path runFolder) throws IOException {
 		try (NDManager manager = NDManager.newBaseManager(devices.get(0));
 			Model model = new Model(manager, devices);
 			BatchLoader loader = new BatchLoader(settings.workers)) {
@@ -123,7 +148,8 @@ public final class TrainingLoop {
 			} else if (settings.resume) {
 				listener.message("No " + last + " to resume: starting a new run");
 			}
-			listener.message("Training " + settings.kind + " on " + devices + ": " + settings + ", " + model.trainableSummary());
+			listener.message("Training " + settings.kind + " on " + devices + " (" + ai.djl.pytorch.jni.JniUtils.getNumThreads() +
+				" intra-op threads): " + settings + ", " + model.trainableSummary());
 			try (TensorBoardWriter trnLog = new TensorBoardWriter(runFolder.resolve("trn"));
 				TensorBoardWriter valLog = new TensorBoardWriter(runFolder.resolve("val"))) {
 				for (int epoch = startEpoch + 1; epoch <= settings.epochs; epoch++) {

@@ -33,6 +33,13 @@ public final class TrainingSettings {
 	public int valEvery = 5;
 	/** Threads that fill batches in the background; 0 fills them on the training thread. */
 	public int workers = 2;
+	/**
+	 * PyTorch intra-op threads while training on the CPU; 0 (default) chooses: 1 for seg, whose
+	 * 7×64×64 crops make every operation so small that a second thread costs more in
+	 * synchronisation than it gains (BENCHMARKS.md: 139 instead of 70–122 samples/s on 2 cores),
+	 * and PyTorch's setting (all cores) for cls and mal. Restored when the run ends. Ignored on GPUs.
+	 */
+	public int threads;
 	/** Weights to start from: for mal the classifier whose blocks are fine-tuned (its head is not loaded). */
 	public Path init;
 	/** mal with init: how many blocks, counted from the head, are trained (1: head_linear; 2: + block4). */
@@ -71,6 +78,7 @@ public final class TrainingSettings {
 		if (!(weightDecay >= 0)) throw new IllegalArgumentException("weight_decay must be >= 0, got " + weightDecay);
 		if (valEvery < 1) throw new IllegalArgumentException("val_every must be at least 1, got " + valEvery);
 		if (workers < 0) throw new IllegalArgumentException("workers must be >= 0, got " + workers);
+		if (threads < 0 || threads > 1024) throw new IllegalArgumentException("threads must be 0 (automatic) to 1024, got " + threads);
 		if (finetuneDepth < 1 || finetuneDepth > 6) throw new IllegalArgumentException("finetune_depth must be 1…6 (blocks from the head), got " + finetuneDepth);
 	}
 
@@ -93,6 +101,7 @@ public final class TrainingSettings {
 		m.put("device", device);
 		m.put("val_every", (long) valEvery);
 		m.put("workers", (long) workers);
+		m.put("threads", (long) threads);
 		m.put("init", init == null ? "" : init.toString());
 		m.put("finetune_depth", (long) finetuneDepth);
 		return m;

@@ -142,4 +142,27 @@ class CtAnalysisInputTest {
 			assertEquals(recipe.get(k).col(), fast.get(k).col(), 0.5);
 		}
 	}
+
+	/**
+	 * A field of view cut through both lungs (columns 64..191 of a 256-wide chest): the lungs are
+	 * then connected to the image border, which the fast mode must recognise instead of taking them
+	 * for the air around the patient.
+	 */
+	@Test
+	void fastModeFindsTheSameNodulesWhenTheLungsTouchTheImageBorder() {
+		ChestPhantom chest = ChestPhantom.generate(2024, 0,
+			ChestPhantom.Options.defaults().withSize(72, 256, 256).withNodules(3, 3).withDiameterRange(8, 20).withSolidOnly(true).withCandidatesPerCt(0));
+		var image = net.imglib2.view.Views.zeroMin(net.imglib2.view.Views.interval(chest.volume().image(),
+			new long[] { 64, 0, 0 }, new long[] { 191, 255, 71 }));
+		CtVolume ct = new CtVolume(image, chest.geometry(), "cut");
+		CtAnalysis.Settings s = CtAnalysis.Settings.defaults().withKeepVolumes(false);
+		List<Candidate> recipe = new CtAnalysis(inference, s).analyze(ct, null).nodules(0.5);
+		assertFalse(recipe.isEmpty(), "the book's models should find some of the phantom's nodules");
+		AnalysisResult fast = new CtAnalysis(inference, s.withFast(true)).analyze(ct, null);
+		assertTrue(fast.warnings().isEmpty(), fast.warnings().toString());
+		assertEquals(recipe.size(), fast.nodules(0.5).size(), "recipe " + recipe + "\nfast " + fast.nodules(0.5));
+		for (Candidate r : recipe)
+			assertTrue(fast.nodules(0.5).stream().anyMatch(f -> Math.abs(f.index() - r.index()) <= 1 && Math.abs(f.row() - r.row()) <= 1 &&
+				Math.abs(f.col() - r.col()) <= 1), "recipe nodule " + r + " not found by the fast mode: " + fast.nodules(0.5));
+	}
 }

@@ -98,8 +98,17 @@ class TrainingLoopTest {
 	@Test
 	void segmentationLearns() throws Exception {
 		TrainingSettings s = settings(Networks.Kind.SEG, tmp, "seg", 5);
+		List<String> log = new ArrayList<>();
+		TrainingListener listener = new TrainingListener() {
+			@Override
+			public void message(String text) { log.add(text); }
+		};
+		int threadsBefore = ai.djl.pytorch.jni.JniUtils.getNumThreads();
 		TrainingLoop.Summary summary = new TrainingLoop(s, SyntheticSamples.crops(32, 1, true), SyntheticSamples.crops(8, 99, false),
-			null, Progress.NONE).run();
+			listener, Progress.NONE).run();
+		// the U-Net trains on one intra-op thread on the CPU (TrainingSettings.threads = 0), and the setting is restored
+		assertTrue(log.stream().anyMatch(m -> m.startsWith("Training SEG on [cpu()] (1 intra-op threads)")), log.toString());
+		assertEquals(threadsBefore, ai.djl.pytorch.jni.JniUtils.getNumThreads());
 		List<Double> losses = trainingLosses(summary.runFolder());
 		assertTrue(losses.get(4) < losses.get(0), "training loss should fall: " + losses);
 		Map<?, ?> root = (Map<?, ?>) TorchCheckpoint.read(summary.lastCheckpoint()).root();
