@@ -40,7 +40,6 @@ class DemoWeightsTest {
 	}
 
 	@Test
-	@org.junit.jupiter.api.Disabled("The committed demo weights do not find nodules yet (docs/demo-models.md): enable once retrained")
 	void demoFindsATrueNoduleWithTheShippedWeights() throws Exception {
 		long seed = 2026;
 		int[] zyx = { 64, 256, 256 };
