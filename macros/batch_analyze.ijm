@@ -2,9 +2,16 @@
 //
 // Arguments, one key=value string (values without spaces, or in [brackets]):
 //   input=FOLDER output=FOLDER seg_model=FILE cls_model=FILE [mal_model=FILE] [threshold=0.5] [device=auto]
-// Headless ImageJ 1 (no display needed; -Dplugins.dir points at the ImageJ folder holding plugins/):
-//   java -Dplugins.dir=IJ -jar IJ/ij.jar -batch macros/batch_analyze.ijm "input=/scans output=/out seg_model=... cls_model=..."
+// Headless ImageJ 1 (no display needed), with our jar in IJ/plugins/ and its runtime jars in IJ/plugins/jars/:
+//   java -jar ij.jar -ijpath IJ -batch macros/batch_analyze.ijm "input=/scans output=/out seg_model=... cls_model=..."
 // A scan that fails is reported in summary.csv and the batch carries on.
+
+// ImageJ 1 without a display builds no menus, so it does not look in its plugins folder until told:
+// point it at the ImageJ folder given by -ijpath, so that call(...) below finds our classes.
+if (getDirectory("plugins") == "") {
+	call("java.lang.System.setProperty", "plugins.dir", getDirectory("imagej"));
+	call("ij.IJ.resetClassLoader");
+}
 
 args = getArgument();
 input = value(args, "input", "");

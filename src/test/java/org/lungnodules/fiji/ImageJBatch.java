@@ -49,7 +49,12 @@ final class ImageJBatch {
 	 * reaches our code; {@code -Dplugins.dir} is what lets it find our jar.
 	 */
 	Run runHeadless(Path macro, String argument) throws Exception {
-		return run(macro, argument, false);
+		return run(macro, argument, false, true);
+	}
+
+	/** Headless with only {@code -ijpath}, as users write it; the macro must find its plugins itself. */
+	Run runHeadlessWithIjPath(Path macro, String argument) throws Exception {
+		return run(macro, argument, false, false);
 	}
 
 	/**
@@ -57,7 +62,7 @@ final class ImageJBatch {
 	 * from plugins.config, so {@code run("Analyze CT", ...)} works.
 	 */
 	Run runWithDisplay(Path macro, String argument) throws Exception {
-		return run(macro, argument, true);
+		return run(macro, argument, true, true);
 	}
 
 	/** Whether xvfb-run is installed; under CI it must be (.ci/run installs it). */
@@ -67,7 +72,7 @@ final class ImageJBatch {
 		return false;
 	}
 
-	private Run run(Path macro, String argument, boolean display) throws Exception {
+	private Run run(Path macro, String argument, boolean display, boolean pluginsDirProperty) throws Exception {
 		List<String> cmd = new ArrayList<>();
 		if (display) {
 			cmd.add("xvfb-run");
@@ -76,7 +81,7 @@ final class ImageJBatch {
 		cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
 		cmd.add("-Xmx2g");
 		if (!display) cmd.add("-Djava.awt.headless=true");
-		cmd.add("-Dplugins.dir=" + home);
+		if (pluginsDirProperty) cmd.add("-Dplugins.dir=" + home);
 		cmd.add("-Dai.djl.offline=true");
 		String cache = System.getProperty("DJL_CACHE_DIR");
 		if (cache != null) cmd.add("-DDJL_CACHE_DIR=" + cache);

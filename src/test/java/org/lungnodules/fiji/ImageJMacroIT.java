@@ -67,7 +67,7 @@ class ImageJMacroIT {
 		Files.writeString(scans.resolve("broken.mhd"), "NDims = 3\nDimSize = 64 64 40\nElementType = MET_SHORT\nElementDataFile = gone.raw\n");
 		Path out = temp.resolve("batch-out");
 		Path macro = Paths.get("macros", "batch_analyze.ijm").toAbsolutePath();
-		ImageJBatch.Run run = imagej.runHeadless(macro, "input=[" + scans + "] output=[" + out + "] " + models() + " threshold=0.5");
+		ImageJBatch.Run run = imagej.runHeadlessWithIjPath(macro, "input=[" + scans + "] output=[" + out + "] " + models() + " threshold=0.5");
 		List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
 		assertTrue(summary.get(0).equals("series,candidates,nodules,max_p_malignant,seconds,status"), run.output());
 		org.junit.jupiter.api.Assertions.assertEquals(4, summary.size(), "header + 3 scans: " + summary + "\n" + run.output());
