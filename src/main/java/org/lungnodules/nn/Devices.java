@@ -2,6 +2,9 @@ package org.lungnodules.nn;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
@@ -9,34 +12,72 @@ import ai.djl.engine.Engine;
 /**
  * Which device the networks run on, and where models and DJL's native libraries live.
  * <p>
- * {@code device=auto} means the GPU when DJL sees one; {@code gpu} insists on one and fails with a
- * clear message when there is none (unless the caller allows a fallback); {@code cpu} never uses
- * one.
+ * {@code device=auto} means the GPU(s) when DJL sees any; {@code gpu} insists on one and fails with a
+ * clear message when there is none; {@code cpu} never uses one.
  */
 public final class Devices {
 
 	private Devices() {}
 
 	/**
-	 * @param choice auto, cpu or gpu (or gpu:N)
-	 * @param allowFallback with gpu and no GPU: fall back to the CPU instead of failing
+	 * The devices a {@code device=} value names, given how many GPUs DJL sees. One rule for inference
+	 * (which uses the first) and training (which splits each batch across all of them):
+	 * <ul>
+	 * <li>{@code auto} (or empty): every GPU, else the CPU;</li>
+	 * <li>{@code cpu}: the CPU;</li>
+	 * <li>{@code gpu}: every GPU; {@code gpu:N}: GPU N only;</li>
+	 * <li>a comma-separated list of those, e.g. {@code gpu:0,gpu:2}, one batch share per entry. The
+	 * same device may appear twice ({@code cpu,cpu}), which runs the multi-device code on one
+	 * device: that is how the batch splitting is tested on machines without GPUs.</li>
+	 * </ul>
+	 *
+	 * @throws IllegalArgumentException for a value that is none of these
+	 * @throws IllegalStateException when it asks for a GPU that DJL does not see
 	 */
-	public static Device choose(String choice, boolean allowFallback) {
-		String c = choice == null ? "auto" : choice.trim().toLowerCase(java.util.Locale.ROOT);
-		int gpus = engine().getGpuCount();
-		switch (c) {
-			case "auto": case "":
-				return gpus > 0 ? Device.gpu() : Device.cpu();
-			case "cpu":
-				return Device.cpu();
-			default:
-				if (!c.startsWith("gpu")) throw new IllegalArgumentException("device must be auto, cpu or gpu, not '" + choice + "'");
-				int id = c.equals("gpu") ? 0 : Integer.parseInt(c.substring(c.indexOf(':') + 1));
-				if (id < gpus) return Device.gpu(id);
-				if (allowFallback) return Device.cpu();
-				throw new IllegalArgumentException("device=" + choice + " was requested, but DJL sees " + gpus +
-					" GPU(s). Build with -Pcuda on a machine with CUDA 12.4 drivers, or use device=cpu.");
+	public static List<Device> resolve(String choice, int gpuCount) {
+		String c = choice == null ? "" : choice.trim().toLowerCase(Locale.ROOT);
+		if (c.isEmpty() || c.equals("auto")) return gpuCount > 0 ? allGpus(gpuCount) : List.of(Device.cpu());
+		List<Device> out = new ArrayList<>();
+		for (String part : c.split(",", -1)) {
+			String d = part.trim();
+			if (d.equals("cpu")) out.add(Device.cpu());
+			else if (d.equals("gpu")) {
+				if (gpuCount == 0) throw noGpu(choice, gpuCount);
+				out.addAll(allGpus(gpuCount));
+			} else if (d.matches("gpu:\\d{1,4}")) {
+				int id = Integer.parseInt(d.substring(4));
+				if (id >= gpuCount) throw noGpu(choice, gpuCount);
+				out.add(Device.gpu(id));
+			} else {
+				throw new IllegalArgumentException("device must be auto, cpu, gpu, gpu:N or a comma-separated list of them, not '" +
+					choice + "'");
+			}
 		}
+		return List.copyOf(out);
+	}
+
+	/**
+	 * The one device inference runs on, as seen by the running engine: {@link #resolve}'s first (with
+	 * {@code auto} or {@code gpu} and several GPUs, GPU 0). A list is refused: the networks of an
+	 * analysis live on one device.
+	 */
+	public static Device choose(String choice) {
+		List<Device> devices = resolve(choice, engine().getGpuCount());
+		if (choice != null && choice.contains(","))
+			throw new IllegalArgumentException("device=" + choice + ": inference runs on one device; name one (e.g. gpu:1)");
+		return devices.get(0);
+	}
+
+	private static List<Device> allGpus(int count) {
+		List<Device> gpus = new ArrayList<>();
+		for (int i = 0; i < count; i++) gpus.add(Device.gpu(i));
+		return gpus;
+	}
+
+	private static IllegalStateException noGpu(String choice, int gpuCount) {
+		return new IllegalStateException("device=" + choice + " was requested, but DJL's PyTorch engine sees " +
+			(gpuCount == 0 ? "no GPU (CPU-only native library, or no CUDA driver)" : gpuCount + " GPU(s)") +
+			". Build with -Pcuda on a machine with CUDA 12.4 drivers, or use device=cpu or auto.");
 	}
 
 	public static Engine engine() {

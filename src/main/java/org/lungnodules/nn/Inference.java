@@ -54,18 +54,6 @@ public final class Inference implements Closeable {
 	private static final long SEG_BYTES_PER_PIXEL = 700;
 	private static final int MAX_BATCH = 64;
 
-	public enum DeviceChoice {
-		AUTO, CPU, GPU;
-
-		public static DeviceChoice parse(String s) {
-			try {
-				return valueOf(s.trim().toUpperCase(Locale.ROOT));
-			} catch (IllegalArgumentException e) {
-				throw new IllegalArgumentException("Unknown device '" + s + "': expected auto, cpu or gpu");
-			}
-		}
-	}
-
 	/** Classifier outputs for n samples, row-major n × 2; column 1 is the positive class. */
 	public record Classification(int count, float[] logits, float[] probabilities) {
 		/** Softmax probability of the positive class (nodule, or malignant) of sample i. */
@@ -94,9 +82,9 @@ public final class Inference implements Closeable {
 	private boolean closed;
 
 	private Inference(Builder b) throws IOException {
-		Engine engine = Engine.getEngine("PyTorch");
+		Engine.getEngine("PyTorch"); // started, so that the thread count below reaches libtorch
 		if (b.threads > 0) ai.djl.pytorch.jni.JniUtils.setNumThreads(b.threads);
-		device = resolveDevice(b.device, engine.getGpuCount());
+		device = Devices.choose(b.device);
 		fixedBatch = b.batchSize;
 		memoryBudget = b.memoryBudget > 0 ? b.memoryBudget : defaultBudget(device);
 		base = NDManager.newBaseManager(device, "PyTorch");
@@ -113,18 +101,6 @@ public final class Inference implements Closeable {
 		} catch (IOException | RuntimeException e) {
 			base.close();
 			throw e;
-		}
-	}
-
-	static Device resolveDevice(DeviceChoice choice, int gpuCount) {
-		switch (choice) {
-			case CPU: return Device.cpu();
-			case GPU:
-				if (gpuCount == 0)
-					throw new IllegalStateException("device=gpu was requested, but DJL's PyTorch engine sees no GPU " +
-						"(CPU-only native library, or no CUDA driver); use device=cpu or auto");
-				return Device.gpu();
-			default: return gpuCount > 0 ? Device.gpu() : Device.cpu();
 		}
 	}
 
@@ -146,14 +122,14 @@ public final class Inference implements Closeable {
 	public static Builder builder() { return new Builder(); }
 
 	public static final class Builder {
-		private DeviceChoice device = DeviceChoice.AUTO;
+		private String device = "auto";
 		private final Map<Networks.Kind, Map<String, Tensor>> stateDicts = new EnumMap<>(Networks.Kind.class);
 		private final Map<Networks.Kind, String> sources = new EnumMap<>(Networks.Kind.class);
 		private int batchSize, threads;
 		private long memoryBudget;
 
-		public Builder device(DeviceChoice d) { device = d; return this; }
-		public Builder device(String d) { return device(DeviceChoice.parse(d)); }
+		/** auto, cpu, gpu or gpu:N, resolved by {@link Devices#resolve} when the service is built. */
+		public Builder device(String d) { device = d; return this; }
 
 		/** Loads a network from a state dict; {@code source} names it in error messages. */
 		public Builder network(Networks.Kind kind, Map<String, Tensor> stateDict, String source) {

@@ -197,15 +197,7 @@ public final class TrainingLoop {
 	}
 
 	private List<Device> devices() {
-		String choice = settings.device == null ? "auto" : settings.device.trim().toLowerCase(java.util.Locale.ROOT);
-		if (choice.equals("auto") || choice.isEmpty()) {
-			int gpus = Devices.engine().getGpuCount();
-			List<Device> list = new ArrayList<>();
-			for (int i = 0; i < gpus; i++) list.add(Device.gpu(i));
-			if (list.isEmpty()) list.add(Device.cpu());
-			return list;
-		}
-		return List.of(Devices.choose(choice, false));
+		return Devices.resolve(settings.device, Devices.engine().getGpuCount());
 	}
 
 	// ---- batches
@@ -449,6 +441,7 @@ public final class TrainingLoop {
 					try (GradientCollector collector = Devices.engine().newGradientCollector()) {
 						for (int s = 0; s < shards; s++) {
 							int from = s * batch.count / shards, to = (s + 1) * batch.count / shards;
+							store.useShare(s);
 							Losses l = forward(batch, from, to, inShape, labelShape, inputSize, labelSize, devices.get(s), true);
 							// each shard's mean, weighted by its share, adds up to the batch mean
 							collector.backward(l.total.mul((float) (to - from) / batch.count));
@@ -462,6 +455,7 @@ public final class TrainingLoop {
 				} else {
 					for (int s = 0; s < shards; s++) {
 						int from = s * batch.count / shards, to = (s + 1) * batch.count / shards;
+						store.useShare(s);
 						results.add(forward(batch, from, to, inShape, labelShape, inputSize, labelSize, devices.get(s), false));
 					}
 				}
@@ -569,31 +563,43 @@ public final class TrainingLoop {
 	}
 
 	/**
-	 * Parameters for the network's forward pass: on the first device the parameters themselves; on
-	 * other GPUs copies, refreshed before each training step, whose gradients are summed back.
+	 * Parameters for the forward pass of each share of a batch (as torch's DataParallel does): share 0
+	 * uses the parameters themselves; every other share its own copies on its device, refreshed before
+	 * each training step, whose gradients are summed back into the parameters. Copies belong to a share,
+	 * not to a device, so that {@code device=cpu,cpu} exercises the same code on a machine without GPUs.
+	 * BatchNorm statistics of the model are share 0's, as with DataParallel.
 	 */
 	private static final class ReplicaStore extends ParameterStore {
-		private final Device main;
+		private final List<Device> devices;
 		private final Set<String> trainableIds;
-		private final Map<Device, Map<String, NDArray>> replicas = new LinkedHashMap<>();
-		private final Map<String, Parameter> parameters = new java.util.concurrent.ConcurrentHashMap<>();
+		private final List<Map<String, NDArray>> replicas = new ArrayList<>();
+		private final Map<String, Parameter> parameters = new LinkedHashMap<>();
+		private int share;
 
 		ReplicaStore(NDManager manager, List<Device> devices, Set<String> trainableIds) {
 			super(manager, false);
-			this.main = devices.get(0);
+			this.devices = devices;
 			this.trainableIds = trainableIds;
-			for (Device d : devices.subList(1, devices.size())) replicas.put(d, new java.util.concurrent.ConcurrentHashMap<>());
+			for (int i = 1; i < devices.size(); i++) replicas.add(new LinkedHashMap<>());
+		}
+
+		/** The share whose forward pass comes next (the shares run one after another on this thread). */
+		void useShare(int index) {
+			if (index < 0 || index >= devices.size()) throw new IllegalArgumentException("No share " + index);
+			share = index;
 		}
 
 		@Override
 		public NDArray getValue(Parameter parameter, Device device, boolean training) {
 			if (parameter == null) return null;
-			if (device.equals(main)) return parameter.getArray();
-			Map<String, NDArray> copies = replicas.get(device);
-			if (copies == null) throw new IllegalStateException("No replica on " + device);
+			if (share == 0) return parameter.getArray();
+			Device target = devices.get(share);
+			if (!device.equals(target)) throw new IllegalStateException("Share " + share + " runs on " + target + ", not " + device);
 			parameters.put(parameter.getId(), parameter);
-			return copies.computeIfAbsent(parameter.getId(), id -> {
-				NDArray copy = parameter.getArray().stopGradient().toDevice(device, true);
+			return replicas.get(share - 1).computeIfAbsent(parameter.getId(), id -> {
+				// duplicate(): toDevice onto the array's own device returns an alias (torch's Tensor.to), and a
+				// replica sharing storage would let BatchNorm statistics of every share land in the model
+				NDArray copy = parameter.getArray().stopGradient().toDevice(target, false).duplicate();
 				NDScope.unregister(copy);
 				copy.setRequiresGradient(trainableIds.contains(id));
 				return copy;
@@ -602,7 +608,7 @@ public final class TrainingLoop {
 
 		/** Copies the current weights and BatchNorm statistics into the replicas. */
 		void refresh() {
-			for (Map<String, NDArray> copies : replicas.values())
+			for (Map<String, NDArray> copies : replicas)
 				for (Map.Entry<String, NDArray> e : copies.entrySet())
 					parameters.get(e.getKey()).getArray().stopGradient().toDevice(e.getValue().getDevice(), true)
 						.copyTo(e.getValue().stopGradient());
@@ -610,11 +616,12 @@ public final class TrainingLoop {
 
 		/** Adds every replica's gradient to the main parameter's, and clears the replica's. */
 		void gatherGradients() {
-			for (Map<String, NDArray> copies : replicas.values())
+			for (Map<String, NDArray> copies : replicas)
 				for (Map.Entry<String, NDArray> e : copies.entrySet()) {
 					if (!trainableIds.contains(e.getKey())) continue;
 					NDArray grad = e.getValue().getGradient();
-					parameters.get(e.getKey()).getArray().getGradient().addi(grad.toDevice(main, true));
+					NDArray main = parameters.get(e.getKey()).getArray();
+					main.getGradient().addi(grad.toDevice(main.getDevice(), true));
 					grad.subi(grad);
 				}
 		}

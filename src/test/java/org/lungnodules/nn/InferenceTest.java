@@ -89,11 +89,23 @@ class InferenceTest {
 
 	@Test
 	void deviceChoice() {
-		assertEquals(Device.cpu(), Inference.resolveDevice(Inference.DeviceChoice.AUTO, 0));
-		assertEquals(Device.gpu(), Inference.resolveDevice(Inference.DeviceChoice.AUTO, 1));
-		assertEquals(Device.cpu(), Inference.resolveDevice(Inference.DeviceChoice.CPU, 2));
-		IllegalStateException e = assertThrows(IllegalStateException.class, () -> Inference.resolveDevice(Inference.DeviceChoice.GPU, 0));
-		assertTrue(e.getMessage().contains("device=gpu"), e.getMessage());
-		assertThrows(IllegalArgumentException.class, () -> Inference.DeviceChoice.parse("tpu"));
+		assertEquals(List.of(Device.cpu()), Devices.resolve("auto", 0));
+		assertEquals(List.of(Device.cpu()), Devices.resolve("", 0));
+		assertEquals(List.of(Device.gpu(0), Device.gpu(1)), Devices.resolve("auto", 2));
+		assertEquals(List.of(Device.cpu()), Devices.resolve(" CPU ", 2));
+		assertEquals(List.of(Device.gpu(0), Device.gpu(1)), Devices.resolve("gpu", 2));
+		assertEquals(List.of(Device.gpu(1)), Devices.resolve("gpu:1", 2));
+		assertEquals(List.of(Device.gpu(1), Device.gpu(0)), Devices.resolve("gpu:1,gpu:0", 2));
+		assertEquals(List.of(Device.cpu(), Device.cpu()), Devices.resolve("cpu,cpu", 0));
+		IllegalStateException e = assertThrows(IllegalStateException.class, () -> Devices.resolve("gpu", 0));
+		assertTrue(e.getMessage().contains("device=gpu") && e.getMessage().contains("no GPU"), e.getMessage());
+		e = assertThrows(IllegalStateException.class, () -> Devices.resolve("gpu:2", 2));
+		assertTrue(e.getMessage().contains("sees 2 GPU(s)"), e.getMessage());
+		for (String bad : new String[] { "tpu", "gpu:", "gpu:-1", "cpu,", "gpu 1", "gpu:99999" })
+			assertThrows(IllegalArgumentException.class, () -> Devices.resolve(bad, 2), bad);
+		// inference runs on one device: the first, and a list is refused with the reason
+		assertEquals(Device.cpu(), Devices.choose("cpu"));
+		IllegalArgumentException list = assertThrows(IllegalArgumentException.class, () -> Devices.choose("cpu,cpu"));
+		assertTrue(list.getMessage().contains("one device"), list.getMessage());
 	}
 }

@@ -182,4 +182,57 @@ class TrainingLoopTest {
 			assertEquals(0, withState);
 		}
 	}
+
+	/** Samples [from, from + size) of another source, as samples 0…size-1. */
+	private static SampleSource slice(SampleSource all, int from, int size) {
+		return new SampleSource() {
+			@Override public int epochSize() { return size; }
+			@Override public int[] inputShape() { return all.inputShape(); }
+			@Override public int[] labelShape() { return all.labelShape(); }
+			@Override public SampleInfo fill(int epoch, int index, float[] input, int inputOffset, float[] label, int labelOffset)
+				throws java.io.IOException {
+				return all.fill(epoch, from + index, input, inputOffset, label, labelOffset);
+			}
+		};
+	}
+
+	private Map<String, Tensor> oneStep(String name, String device, SampleSource samples, int batchPerDevice) throws Exception {
+		TrainingSettings s = settings(Networks.Kind.CLS, tmp, name, 1);
+		s.device = device;
+		s.batchSize = batchPerDevice;
+		s.lr = 0.05;
+		s.momentum = 0; // plain SGD: a step is linear in the gradient
+		s.valEvery = 1;
+		TrainingLoop.Summary summary = new TrainingLoop(s, samples, null, null, Progress.NONE).run();
+		return TorchCheckpoint.read(summary.lastCheckpoint()).stateDict();
+	}
+
+	/**
+	 * Several devices split each batch in shares (the published runs used two GPUs). With plain SGD
+	 * one step on the batch [A; B] split in two equal shares must land where the mean of one step on A
+	 * alone and one on B alone lands: each share's loss is its half of the batch mean, and BatchNorm
+	 * normalizes each share by its own statistics, as DataParallel does. {@code cpu,cpu} runs the
+	 * replica code (copies, refresh, gradient gathering) without a GPU.
+	 */
+	@Test
+	void aBatchSplitAcrossTwoDevicesStepsToTheMeanOfItsHalvesSteps() throws Exception {
+		SyntheticSamples all = SyntheticSamples.chunks(8, 5, false);
+		Map<String, Tensor> split = oneStep("split", "cpu,cpu", all, 4);
+		Map<String, Tensor> a = oneStep("a", "cpu", slice(all, 0, 4), 4);
+		Map<String, Tensor> b = oneStep("b", "cpu", slice(all, 4, 4), 4);
+		double largestHalfDifference = 0;
+		for (String key : split.keySet()) {
+			if (key.endsWith("num_batches_tracked")) continue;
+			float[] w = split.get(key).toFloatArray(), wa = a.get(key).toFloatArray(), wb = b.get(key).toFloatArray();
+			boolean statistics = key.endsWith("running_mean") || key.endsWith("running_var");
+			for (int i = 0; i < w.length; i++) {
+				// BatchNorm statistics come from the first share only (DataParallel keeps replica 0's)
+				double expected = statistics ? wa[i] : (wa[i] + wb[i]) / 2.0;
+				assertEquals(expected, w[i], 2e-6 + 1e-5 * Math.abs(expected), key + "[" + i + "] a=" + wa[i] + " b=" + wb[i]);
+				largestHalfDifference = Math.max(largestHalfDifference, Math.abs(wa[i] - wb[i]));
+			}
+		}
+		// the two halves must step differently, or the mean above would prove nothing
+		assertTrue(largestHalfDifference > 1e-3, "halves stepped alike: " + largestHalfDifference);
+	}
 }
