@@ -1,0 +1,204 @@
+package org.lungnodules.analysis;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.nn.DemoModels;
+import org.lungnodules.nn.Inference;
+import org.lungnodules.nn.ModelFiles;
+import org.lungnodules.nn.Networks;
+
+/**
+ * How good models trained on synthetic CTs are, on synthetic CTs they have never seen: the three
+ * goals of the demo weights, each measured against the phantom's own truth (what it drew), never
+ * against what a network reported.
+ * <ul>
+ * <li><b>Classifier</b>: every point of the phantoms' candidate list (the nodules and the
+ * non-nodule candidates on vessels, rib ends, the pleura and lung, as LUNA16's candidates.csv has
+ * them) is classified from its 32×48×48 chunk; nodule if p_nodule &ge; 0.5. Precision, recall and
+ * F1 over all of them, as the training loop's validation reports them.</li>
+ * <li><b>Segmentation</b>: the U-Net and the grouping of the analysis ({@link CtAnalysis}); a nodule
+ * counts as found when the centre of a component lies within its radius (3 mm at least). Recall of
+ * the nodules of 6 mm and more, and of all; the end-to-end detection rate (such a component with
+ * p_nodule &ge; 0.5) alongside.</li>
+ * <li><b>Malignancy</b>: p_malignant of each drawn nodule from its chunk at the annotated centre (as
+ * the malignancy loop validates); ROC AUC against the phantom's benign/malignant label, next to the
+ * AUC of the diameter alone.</li>
+ * </ul>
+ * The CTs default to the distribution the demo models were trained on (scripts/train-demo-models.sh:
+ * 64×256×256 at 0.7×0.7×1.25 mm, 2–5 nodules of 4–25 mm), with a seed (303) that neither their
+ * training (101) nor their validation (202) used.
+ * <p>
+ * Options: {@code n} CTs (8), {@code seed} (303), {@code size} z×y×x (64x256x256), {@code nodules}
+ * (2..5), {@code diameters} (4..25), {@code mal_n} CTs whose nodules the malignancy AUCs use (40; the first
+ * {@code n} are the same CTs), {@code seg}/{@code cls}/{@code mal} model files (default: the
+ * demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores).
+ */
+public final class DemoModelCheck {
+
+	private DemoModelCheck() {}
+
+	/** What the check measured. Counts are of candidates (classifier) and nodules (the rest). */
+	public record Result(int cts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives, int trueNegatives,
+		int nodules6mm, int found6mm, int nodules, int found, int detected, double malignancyAuc, double diameterAuc, int malignant,
+		int benign) {
+
+		public double precision() { return truePositives / (double) Math.max(1, truePositives + falsePositives); }
+		public double recall() { return truePositives / (double) Math.max(1, truePositives + falseNegatives); }
+		public double f1() {
+			double p = precision(), r = recall();
+			return p + r == 0 ? 0 : 2 * p * r / (p + r);
+		}
+		public double segmentationRecall6mm() { return found6mm / (double) Math.max(1, nodules6mm); }
+	}
+
+	public static void run(PrintStream out, Map<String, String> options) throws Exception {
+		Result r = check(options, out);
+		out.printf(Locale.ROOT, "classifier, all %d candidates of %d held-out CTs: precision %.3f, recall %.3f, F1 %.3f "
+			+ "(%d nodules: %d found; %d non-nodules: %d taken for nodules)%n", r.truePositives + r.falsePositives + r.falseNegatives +
+			r.trueNegatives, r.cts, r.precision(), r.recall(), r.f1(), r.truePositives + r.falseNegatives, r.truePositives,
+			r.falsePositives + r.trueNegatives, r.falsePositives);
+		out.printf(Locale.ROOT, "segmentation + grouping: nodules >= 6 mm found %d/%d (recall %.3f); all nodules %d/%d; "
+			+ "detected end to end (p_nodule >= 0.5) %d/%d%n", r.found6mm, r.nodules6mm, r.segmentationRecall6mm(), r.found, r.nodules,
+			r.detected, r.nodules);
+		out.printf(Locale.ROOT, "malignancy, nodules of %d held-out CTs: ROC AUC %.3f vs diameter-only %.3f (%d malignant, %d benign)%n",
+			r.malignancyCts, r.malignancyAuc, r.diameterAuc, r.malignant, r.benign);
+	}
+
+	/** Runs the check; {@code log} (may be null) gets a line per CT. */
+	public static Result check(Map<String, String> options, PrintStream log) throws IOException {
+		int n = Integer.parseInt(options.getOrDefault("n", "8"));
+		// malignancy AUCs of a few dozen nodules swing by ±0.15; more CTs for it alone cost little (no segmentation)
+		int malN = Integer.parseInt(options.getOrDefault("mal_n", "40"));
+		long seed = Long.parseLong(options.getOrDefault("seed", "303"));
+		int[] size = parseInts(options.getOrDefault("size", "64x256x256"), "x", 3);
+		int[] nodules = parseInts(options.getOrDefault("nodules", "2..5"), "\\.\\.", 2);
+		int[] diameterRange = parseInts(options.getOrDefault("diameters", "4..25"), "\\.\\.", 2);
+		ChestPhantom.Options phantomOptions = ChestPhantom.Options.defaults().withSize(size[0], size[1], size[2]).withSpacing(0.7, 0.7, 1.25)
+			.withNodules(nodules[0], nodules[1]).withDiameterRange(diameterRange[0], diameterRange[1]);
+
+		Inference.Builder b = Inference.builder().device(options.getOrDefault("device", "cpu"))
+			.threads(Integer.parseInt(options.getOrDefault("threads", "0")));
+		for (Networks.Kind kind : Networks.Kind.values()) {
+			String given = options.get(kind.name().toLowerCase(Locale.ROOT));
+			Path file = given != null ? Path.of(given) : DemoModels.path(kind);
+			if (file == null) throw new IllegalArgumentException("No " + kind + " model given and this build ships no demo model for it");
+			ModelFiles.addTo(b, kind, file);
+		}
+
+		int tp = 0, fp = 0, fn = 0, tn = 0, n6 = 0, found6 = 0, all = 0, found = 0, detected = 0;
+		List<Double> pMalignant = new ArrayList<>(), diameter = new ArrayList<>();
+		List<Boolean> malignant = new ArrayList<>();
+		try (Inference inference = b.build()) {
+			CtAnalysis analysis = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withKeepVolumes(false));
+			for (int i = 0; i < Math.max(n, malN); i++) {
+				ChestPhantom phantom = ChestPhantom.generate(seed, i, phantomOptions);
+				CtVolume ct = phantom.volume();
+				if (i < malN) {
+					List<double[]> centres = new ArrayList<>();
+					for (ChestPhantom.Nodule nodule : phantom.nodules()) {
+						centres.add(nodule.centerXyz());
+						diameter.add(nodule.diameterMm());
+						malignant.add(nodule.malignant());
+					}
+					for (float v : score(inference, ct, centres, true)) pMalignant.add((double) v);
+				}
+				if (i >= n) continue;
+
+				List<ChestPhantom.Candidate> candidates = phantom.candidates();
+				List<double[]> points = new ArrayList<>();
+				for (ChestPhantom.Candidate c : candidates) points.add(new double[] { c.x(), c.y(), c.z() });
+				float[] p = score(inference, ct, points, false);
+				int ctFp = 0;
+				for (int k = 0; k < candidates.size(); k++) {
+					boolean nodule = candidates.get(k).isNodule(), saysNodule = p[k] >= 0.5f;
+					if (nodule && saysNodule) tp++;
+					else if (nodule) fn++;
+					else if (saysNodule) { fp++; ctFp++; }
+					else tn++;
+				}
+
+				List<Candidate> components = analysis.analyze(ct, null).candidates();
+				for (ChestPhantom.Nodule nodule : phantom.nodules()) {
+					double[] c = nodule.centerXyz();
+					double reach = Math.max(nodule.diameterMm() / 2, 3);
+					boolean hit = false, hitWithP = false;
+					for (Candidate comp : components) {
+						double dx = comp.x() - c[0], dy = comp.y() - c[1], dz = comp.z() - c[2];
+						if (dx * dx + dy * dy + dz * dz > reach * reach) continue;
+						hit = true;
+						hitWithP |= comp.probability() >= 0.5;
+					}
+					all++;
+					if (hit) found++;
+					if (hitWithP) detected++;
+					if (nodule.diameterMm() >= 6) {
+						n6++;
+						if (hit) found6++;
+					}
+				}
+				if (log != null)
+					log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly), %d components%n", i,
+						phantom.seriesUid(), phantom.nodules().size(), candidates.size(), ctFp, components.size());
+			}
+		}
+		boolean[] positive = new boolean[malignant.size()];
+		double[] scores = new double[positive.length], diameters = new double[positive.length];
+		int m = 0;
+		for (int i = 0; i < positive.length; i++) {
+			positive[i] = malignant.get(i);
+			scores[i] = pMalignant.get(i);
+			diameters[i] = diameter.get(i);
+			if (positive[i]) m++;
+		}
+		boolean bothClasses = m > 0 && m < positive.length;
+		return new Result(n, malN, tp, fp, fn, tn, n6, found6, all, found, detected, bothClasses ? RocAnalysis.auc(scores, positive) : Double.NaN,
+			bothClasses ? RocAnalysis.auc(diameters, positive) : Double.NaN, m, positive.length - m);
+	}
+
+	/** p_nodule (or p_malignant) of the chunk around each world point, in batches. */
+	private static float[] score(Inference inference, CtVolume ct, List<double[]> points, boolean malignancy) {
+		float[] out = new float[points.size()];
+		int batch = 32;
+		float[] chunks = new float[batch * Inference.CHUNK_VOXELS];
+		for (int from = 0; from < points.size(); from += batch) {
+			int count = Math.min(batch, points.size() - from);
+			for (int k = 0; k < count; k++) {
+				double[] w = points.get(from + k);
+				int[] start = ct.cropStart(ct.geometry().worldToVoxelRounded(w[0], w[1], w[2]), CtAnalysis.CHUNK);
+				ct.copyBox(start, CtAnalysis.CHUNK, chunks, k * Inference.CHUNK_VOXELS, CtVolume.HU_MIN, CtVolume.HU_MAX);
+			}
+			Inference.Classification c = malignancy ? inference.malignancy(chunks, count) : inference.classify(chunks, count);
+			for (int k = 0; k < count; k++) out[from + k] = c.positive(k);
+		}
+		return out;
+	}
+
+	private static int[] parseInts(String s, String separator, int count) {
+		String[] parts = s.trim().toLowerCase(Locale.ROOT).split(separator);
+		if (parts.length != count && !(count == 2 && parts.length == 1))
+			throw new IllegalArgumentException("Expected " + count + " numbers separated by " + separator.replace("\\", "") + ", got '" + s + "'");
+		int[] v = new int[count];
+		for (int i = 0; i < count; i++) v[i] = Integer.parseInt(parts[Math.min(i, parts.length - 1)].trim());
+		return v;
+	}
+
+	/** {@code java ... DemoModelCheck key=value ...}, for running without the command line tool. */
+	public static void main(String[] args) throws Exception {
+		Map<String, String> options = new LinkedHashMap<>();
+		for (String a : args) {
+			int eq = a.indexOf('=');
+			if (eq <= 0) throw new IllegalArgumentException("Arguments are key=value, not " + a);
+			options.put(a.substring(0, eq), a.substring(eq + 1));
+		}
+		run(System.out, options);
+	}
+}
