@@ -92,7 +92,7 @@ public final class CommandRunner {
 		CommandModule module = (CommandModule) context.service(ModuleService.class).createModule(info);
 		for (ModuleItem<?> item : params) {
 			String key = item.getName();
-			if (args.containsKey(key)) module.setInput(key, convert(name, item, args.get(key)));
+			if (args.containsKey(key)) module.setInput(key, checkRange(name, item, convert(name, item, args.get(key)), args.get(key)));
 			module.resolveInput(key);
 		}
 		for (ModuleItem<?> item : params)
@@ -144,6 +144,44 @@ public final class CommandRunner {
 			throw new BadArguments(command + ": " + key + "='" + text + "' is not " + describe(item));
 		}
 		throw new BadArguments(command + ": parameter " + key + " of type " + type.getSimpleName() + " cannot be given as text");
+	}
+
+	/**
+	 * The declared choices and min/max hold for typed values too, not only in the dialog (which
+	 * enforces them itself): a macro's {@code ratio=0} or {@code device=tpu} must stop with the reason.
+	 */
+	private static Object checkRange(String command, ModuleItem<?> item, Object value, String text) throws BadArguments {
+		if (value == null) return null;
+		List<?> choices = item.getChoices();
+		if (value instanceof String v && choices != null && !choices.isEmpty() && !(v.isEmpty() && !item.isRequired())) {
+			for (Object c : choices)
+				if (String.valueOf(c).equals(v.trim())) return v.trim();
+			throw new BadArguments(command + ": " + item.getName() + "='" + text + "' is not one of " + choices);
+		}
+		if (value instanceof Number n) {
+			Double min = number(item.getMinimumValue()), max = number(item.getMaximumValue());
+			if ((min != null && n.doubleValue() < min) || (max != null && n.doubleValue() > max))
+				throw new BadArguments(command + ": " + item.getName() + "=" + text.trim() + " is out of range (" +
+					(min == null ? "" : "at least " + plain(min)) + (min != null && max != null ? ", " : "") +
+					(max == null ? "" : "at most " + plain(max)) + ")");
+		}
+		return value;
+	}
+
+	private static Double number(Object o) {
+		if (o instanceof Number n) return n.doubleValue();
+		if (o instanceof String s && !s.isBlank()) {
+			try {
+				return Double.valueOf(s.trim());
+			} catch (NumberFormatException e) {
+				return null;
+			}
+		}
+		return null;
+	}
+
+	private static String plain(double d) {
+		return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : Double.toString(d);
 	}
 
 	private static double finite(double d) {

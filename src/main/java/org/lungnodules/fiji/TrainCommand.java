@@ -107,7 +107,11 @@ abstract class TrainCommand extends LunaCommand {
 		s.workers = workers;
 		s.threads = threads;
 		configure(s);
-		s.validate();
+		try {
+			s.validate();
+		} catch (IllegalArgumentException e) {
+			throw new BadValue(e.getMessage());
+		}
 
 		LunaData.Options options;
 		try {
@@ -119,7 +123,7 @@ abstract class TrainCommand extends LunaCommand {
 		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);
-			SampleSource train = samples.training(kind, epoch_size, seed);
+			SampleSource train = samples.training(kind, epoch_size, seed, s.ratio);
 			SampleSource validation = samples.validation(kind, val_samples);
 			run(s, train, validation);
 		}

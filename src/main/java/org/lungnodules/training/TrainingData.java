@@ -32,9 +32,14 @@ public final class TrainingData implements Closeable {
 
 	/** The training source: balanced for cls/mal, nodule crops for seg. epochSize 0 = the recipe's. */
 	public SampleSource training(Networks.Kind kind, int epochSize, long seed) {
+		return training(kind, epochSize, seed, 1);
+	}
+
+	/** As above; {@code ratio} is the classifier's non-nodules per nodule (the book's ratio_int, 1 = balanced). */
+	public SampleSource training(Networks.Kind kind, int epochSize, long seed, int ratio) {
 		switch (kind) {
 			case CLS: {
-				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed);
+				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed).withRatio(ratio);
 				return ClassifierSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
 			}
 			case MAL: {

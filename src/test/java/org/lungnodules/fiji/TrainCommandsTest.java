@@ -46,7 +46,7 @@ class TrainCommandsTest {
 	void classifierTrainsResumesAndFineTunesIntoMalignancy() throws Exception {
 		Path runs = temp.resolve("runs");
 		LunaCliTest.Outcome first = luna("train-cls", "data=" + data, "output=" + runs, "name=cls", "epochs=1", "epoch_size=16",
-			"batch_size=8", "val_stride=3", "val_samples=16", "device=cpu");
+			"batch_size=8", "val_stride=3", "val_samples=16", "device=cpu", "ratio=3");
 		assertEquals(0, first.code(), first.err());
 		Path run = runs.resolve("cls");
 		for (String f : new String[] { "last.pt", "best.pt", "metrics.csv" }) assertTrue(Files.exists(run.resolve(f)), f);
@@ -54,6 +54,13 @@ class TrainCommandsTest {
 			assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith("events.out.tfevents.")), "TensorBoard log");
 		}
 		assertEquals(1, epochOf(run.resolve("last.pt")));
+		Map<?, ?> parameters = (Map<?, ?>) ((Map<?, ?>) TorchCheckpoint.read(run.resolve("last.pt")).root()).get("run_parameters");
+		assertEquals(3L, parameters.get("ratio"));
+		// 3 non-nodules per nodule: 4 of the 16 training samples were nodules
+		Map<String, String> trn = new org.lungnodules.training.MetricsCsv(run.resolve("metrics.csv")).read().get(0);
+		assertEquals("trn", trn.get("split"));
+		assertEquals(4.0, Double.parseDouble(trn.get("count/pos")));
+		assertEquals(12.0, Double.parseDouble(trn.get("count/neg")));
 		ModelFiles.load(run.resolve("best.pt"), Networks.Kind.CLS); // reloads into the network
 
 		// A second run under the same name must say resume=true, and then continues from epoch 1.
@@ -87,5 +94,14 @@ class TrainCommandsTest {
 		assertEquals(2, o.code());
 		assertTrue(o.err().contains("nowhere"), o.err());
 		assertEquals(2, luna("train-cls", "data=" + data, "epocs=3").code());
+		// declared ranges and choices hold for typed values, not only in the dialog
+		for (String[] bad : new String[][] { { "ratio=0", "ratio=0 is out of range (at least 1)" },
+			{ "batch_size=-3", "batch_size=-3 is out of range (at least 0)" }, { "device=tpu", "device='tpu' is not one of [auto, cpu, gpu]" },
+			{ "momentum=1.5", "momentum must be in [0, 1)" } }) {
+			LunaCliTest.Outcome b = luna("train-cls", "data=" + data, "output=" + temp.resolve("never"), bad[0]);
+			assertEquals(2, b.code(), bad[0] + ": " + b.err());
+			assertTrue(b.err().contains(bad[1]), b.err());
+		}
+		assertTrue(!Files.exists(temp.resolve("never")), "nothing trained");
 	}
 }

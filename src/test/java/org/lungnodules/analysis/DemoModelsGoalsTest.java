@@ -1,0 +1,65 @@
+package org.lungnodules.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.nn.Devices;
+
+/**
+ * The goals of the demo weights shipped in the jar, on synthetic CTs that neither their training
+ * (seed 101) nor the validation that picked their checkpoints (seed 202) used: classifier F1 &ge; 0.9
+ * over every candidate, segmentation recall &ge; 0.9 for nodules of 6 mm and more, malignancy AUC above
+ * the diameter-only AUC. The truth is what the phantom drew.
+ */
+class DemoModelsGoalsTest {
+
+	@TempDir
+	Path temp;
+	private String previousHome;
+
+	@BeforeEach
+	void modelsFolderInTemp() {
+		previousHome = System.getProperty(Devices.HOME_PROPERTY);
+		System.setProperty(Devices.HOME_PROPERTY, temp.toString());
+	}
+
+	@AfterEach
+	void restore() {
+		if (previousHome == null) System.clearProperty(Devices.HOME_PROPERTY);
+		else System.setProperty(Devices.HOME_PROPERTY, previousHome);
+	}
+
+	@Test
+	void shippedDemoWeightsMeetTheirGoalsOnUnseenSyntheticCts() throws Exception {
+		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "8", "mal_n", "40", "seed", "303"), null);
+		String report = r.toString();
+
+		// The counts are the phantoms' own: every drawn nodule is one candidate and one nodule.
+		int drawn = 0, drawn6 = 0, candidates = 0;
+		ChestPhantom.Options o = ChestPhantom.Options.defaults().withSize(64, 256, 256).withSpacing(0.7, 0.7, 1.25).withNodules(2, 5)
+			.withDiameterRange(4, 25);
+		for (int i = 0; i < 8; i++) {
+			ChestPhantom p = ChestPhantom.generate(303, i, o);
+			drawn += p.nodules().size();
+			drawn6 += (int) p.nodules().stream().filter(n -> n.diameterMm() >= 6).count();
+			candidates += p.candidates().size();
+		}
+		assertEquals(drawn, r.truePositives() + r.falseNegatives(), report);
+		assertEquals(candidates, r.truePositives() + r.falseNegatives() + r.falsePositives() + r.trueNegatives(), report);
+		assertEquals(drawn6, r.nodules6mm(), report);
+		assertTrue(r.malignant() + r.benign() > drawn && r.malignant() > 20 && r.benign() > 20, "malignancy uses 40 CTs' nodules: " + report);
+
+		assertTrue(r.f1() >= 0.9, "classifier F1 " + r.f1() + " < 0.9: " + report);
+		assertTrue(r.segmentationRecall6mm() >= 0.9, "segmentation recall (>= 6 mm) " + r.segmentationRecall6mm() + " < 0.9: " + report);
+		assertTrue(r.malignancyAuc() > r.diameterAuc(), "malignancy AUC " + r.malignancyAuc() + " not above diameter-only " +
+			r.diameterAuc() + ": " + report);
+	}
+}
