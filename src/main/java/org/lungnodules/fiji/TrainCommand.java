@@ -72,6 +72,9 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(label = "Validate every N epochs", min = "0", description = "0: the recipe's")
 	protected int val_every;
 
+	@Parameter(label = "augment", required = false, description = "Augmentations: all, none, or a list of flip,offset,scale,rotate,noise (the book's --augment-* switches)")
+	protected String augment = "all";
+
 	@Parameter(label = "Loader threads", min = "0")
 	protected int workers = 2;
 
@@ -106,6 +109,7 @@ abstract class TrainCommand extends LunaCommand {
 		if (val_every > 0) s.valEvery = val_every;
 		s.workers = workers;
 		s.threads = threads;
+		s.augment = augment;
 		configure(s);
 		try {
 			s.validate();
@@ -123,7 +127,7 @@ abstract class TrainCommand extends LunaCommand {
 		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);
-			SampleSource train = samples.training(kind, epoch_size, seed, s.ratio);
+			SampleSource train = samples.training(kind, epoch_size, seed, s.ratio, s.augment);
 			SampleSource validation = samples.validation(kind, val_samples);
 			run(s, train, validation);
 		}

@@ -52,6 +52,30 @@ public final class Augmentation {
 		/** The segmentation training of chapter 13: flip, offset 0.03, scale 0.2, rotate, noise 25 HU. */
 		public static Settings segmentation() { return new Settings(true, 0.03, 0.2, true, 25); }
 
+		/** The transforms by name, as the {@code augment=} key lists them (the book's --augment-* switches). */
+		public static final java.util.List<String> NAMES = java.util.List.of("flip", "offset", "scale", "rotate", "noise");
+
+		/**
+		 * These settings with only the named transforms kept: {@code all}, {@code none}, or a comma-separated
+		 * list of {@link #NAMES}.
+		 *
+		 * @throws IllegalArgumentException naming an unknown transform
+		 */
+		public Settings only(String names) {
+			String t = names == null ? "all" : names.trim().toLowerCase(java.util.Locale.ROOT);
+			if (t.isEmpty() || t.equals("all")) return this;
+			java.util.Set<String> keep = new java.util.HashSet<>();
+			if (!t.equals("none"))
+				for (String n : t.split(",")) {
+					String name = n.trim();
+					if (!NAMES.contains(name))
+						throw new IllegalArgumentException("augment: unknown transform '" + name + "'; use all, none or a list of " + NAMES);
+					keep.add(name);
+				}
+			return new Settings(flip && keep.contains("flip"), keep.contains("offset") ? offset : 0, keep.contains("scale") ? scale : 0,
+				rotate && keep.contains("rotate"), keep.contains("noise") ? noiseHu : 0);
+		}
+
 		public boolean isNone() { return !flip && offset == 0 && scale == 0 && !rotate && noiseHu == 0; }
 	}
 

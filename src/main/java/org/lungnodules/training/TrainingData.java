@@ -32,22 +32,29 @@ public final class TrainingData implements Closeable {
 
 	/** The training source: balanced for cls/mal, nodule crops for seg. epochSize 0 = the recipe's. */
 	public SampleSource training(Networks.Kind kind, int epochSize, long seed) {
-		return training(kind, epochSize, seed, 1);
+		return training(kind, epochSize, seed, 1, "all");
 	}
 
-	/** As above; {@code ratio} is the classifier's non-nodules per nodule (the book's ratio_int, 1 = balanced). */
-	public SampleSource training(Networks.Kind kind, int epochSize, long seed, int ratio) {
+	/**
+	 * As above; {@code ratio} is the classifier's non-nodules per nodule (the book's ratio_int, 1 =
+	 * balanced), {@code augment} the transforms kept of the recipe's augmentation (see
+	 * {@link Augmentation.Settings#only}).
+	 */
+	public SampleSource training(Networks.Kind kind, int epochSize, long seed, int ratio, String augment) {
 		switch (kind) {
 			case CLS: {
 				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed).withRatio(ratio);
+				s = s.withAugmentation(s.augmentation().only(augment));
 				return ClassifierSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
 			}
 			case MAL: {
 				MalignancySamples.Settings s = MalignancySamples.Settings.defaults().withSeed(seed);
+				s = s.withAugmentation(s.augmentation().only(augment));
 				return MalignancySamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
 			}
 			default: {
 				SegmentationSamples.Settings s = SegmentationSamples.Settings.defaults().withSeed(seed);
+				s = s.withAugmentation(s.augmentation().only(augment));
 				return SegmentationSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
 			}
 		}

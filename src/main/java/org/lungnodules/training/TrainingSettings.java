@@ -44,6 +44,8 @@ public final class TrainingSettings {
 	public Path init;
 	/** mal with init: how many blocks, counted from the head, are trained (1: head_linear; 2: + block4). */
 	public int finetuneDepth = 1;
+	/** Which augmentations training applies: all, none, or a list of {@link Augmentation.Settings#NAMES}. */
+	public String augment = "all";
 	/** Classifier only: non-nodule samples per nodule sample in training (the book's ratio_int; 1 = balanced 1:1). */
 	public int ratio = 1;
 
@@ -81,6 +83,7 @@ public final class TrainingSettings {
 		if (valEvery < 1) throw new IllegalArgumentException("val_every must be at least 1, got " + valEvery);
 		if (workers < 0) throw new IllegalArgumentException("workers must be >= 0, got " + workers);
 		if (threads < 0 || threads > 1024) throw new IllegalArgumentException("threads must be 0 (automatic) to 1024, got " + threads);
+		Augmentation.Settings.none().only(augment); // names checked here, before any data is read
 		if (ratio < 1 || ratio > 1000) throw new IllegalArgumentException("ratio must be 1 (balanced) to 1000 non-nodules per nodule, got " + ratio);
 		if (finetuneDepth < 1 || finetuneDepth > 6) throw new IllegalArgumentException("finetune_depth must be 1…6 (blocks from the head), got " + finetuneDepth);
 	}
@@ -108,6 +111,7 @@ public final class TrainingSettings {
 		m.put("init", init == null ? "" : init.toString());
 		m.put("finetune_depth", (long) finetuneDepth);
 		if (kind == Networks.Kind.CLS) m.put("ratio", (long) ratio);
+		m.put("augment", augment);
 		return m;
 	}
 

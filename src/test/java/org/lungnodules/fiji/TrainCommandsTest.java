@@ -97,7 +97,7 @@ class TrainCommandsTest {
 		// declared ranges and choices hold for typed values, not only in the dialog
 		for (String[] bad : new String[][] { { "ratio=0", "ratio=0 is out of range (at least 1)" },
 			{ "batch_size=-3", "batch_size=-3 is out of range (at least 0)" }, { "device=tpu", "device='tpu' is not one of [auto, cpu, gpu]" },
-			{ "momentum=1.5", "momentum must be in [0, 1)" } }) {
+			{ "momentum=1.5", "momentum must be in [0, 1)" }, { "augment=flip,zoom", "unknown transform 'zoom'" } }) {
 			LunaCliTest.Outcome b = luna("train-cls", "data=" + data, "output=" + temp.resolve("never"), bad[0]);
 			assertEquals(2, b.code(), bad[0] + ": " + b.err());
 			assertTrue(b.err().contains(bad[1]), b.err());

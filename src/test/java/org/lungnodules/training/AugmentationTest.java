@@ -3,6 +3,7 @@ package org.lungnodules.training;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
@@ -158,5 +159,17 @@ class AugmentationTest {
 		float[] m = { 0, 1, 1, 0 }, shifted = new float[4];
 		Augmentation.resample2d(m, 0, 1, 1, 4, Augmentation.theta2d(NO_FLIP2, ONE2, new double[] { 0.25, 0 }, 0), shifted, 0);
 		assertArrayEquals(new float[] { 0.5f, 1, 0.5f, 0 }, shifted, 1e-6f);
+	}
+
+	@Test
+	void augmentKeyKeepsOnlyTheNamedTransforms() {
+		Augmentation.Settings c = Augmentation.Settings.classifier();
+		assertEquals(c, c.only("all"));
+		assertEquals(c, c.only(""));
+		assertTrue(c.only("none").isNone());
+		assertEquals(new Augmentation.Settings(true, 0, 0, false, 25), c.only("flip, noise"));
+		assertEquals(new Augmentation.Settings(true, 0.1, 0, true, 25), c.only("flip,offset,rotate,noise"));
+		IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.only("flip,zoom"));
+		assertTrue(e.getMessage().contains("zoom"), e.getMessage());
 	}
 }
