@@ -31,12 +31,15 @@ SEG_EPOCHS=${SEG_EPOCHS:-20};  SEG_EPOCH_SIZE=${SEG_EPOCH_SIZE:-8000}
 # (ratio=, the book's ratio_int): balanced training ranks candidates well but calibrates p_nodule to a
 # 1:1 prior, so at p >= 0.5 it takes several percent of the ~200x more numerous non-nodules for nodules.
 CLS_EPOCHS=${CLS_EPOCHS:-6};  CLS_EPOCH_SIZE=${CLS_EPOCH_SIZE:-20000}; CLS_BATCH=${CLS_BATCH:-32}
-CLS_RATIO=${CLS_RATIO:-5}; CLS_RATIO_EPOCHS=${CLS_RATIO_EPOCHS:-5}; CLS_RATIO_EPOCH_SIZE=${CLS_RATIO_EPOCH_SIZE:-10000}
+# Last, it sees the malignancy dataset's 1,374 nodules too (the first 48 CTs hold only 171).
+CLS_RATIO=${CLS_RATIO:-20}; CLS_RATIO_EPOCHS=${CLS_RATIO_EPOCHS:-5}; CLS_ALL_EPOCHS=${CLS_ALL_EPOCHS:-5}
+CLS_RATIO_EPOCH_SIZE=${CLS_RATIO_EPOCH_SIZE:-10000}
 MAL_EPOCHS=${MAL_EPOCHS:-12};  MAL_EPOCH_SIZE=${MAL_EPOCH_SIZE:-5000}; MAL_LR=${MAL_LR:-0.01}; MAL_MOMENTUM=${MAL_MOMENTUM:-0.9}
 FINETUNE_DEPTH=${FINETUNE_DEPTH:-4}
 INSTALL=${INSTALL:-1}
 
 data="$work/data" cache="$work/cache" runs="$work/runs" maldata="$work/mal-data" malcache="$work/mal-cache"
+alldata="$work/all-data" allcache="$work/all-cache"
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
 # make_dataset DIR TRAIN_SEED TRAIN_COUNT HELD_SEED HELD_COUNT NODULES: training CTs in subset0, held-out CTs
@@ -62,11 +65,24 @@ make_dataset() {
 # 1. Datasets: one for the U-Net and the classifier, a larger one (nodules only matter) for malignancy.
 make_dataset "$data" 101 "$TRAIN_CTS" 202 "$HELD_CTS" "$NODULES"
 make_dataset "$maldata" 111 "$MAL_TRAIN_CTS" 212 "$MAL_HELD_CTS" 4-8
+# Both training sets with the first held-out CTs, for the classifier's last phase.
+if [ ! -f "$alldata/.complete" ]; then
+	rm -rf "$alldata"
+	mkdir -p "$alldata"
+	ln -s "$data/subset0" "$alldata/subset0"
+	ln -s "$maldata/subset0" "$alldata/subset1"
+	ln -s "$data/subset9" "$alldata/subset9"
+	for t in annotations.csv annotations_with_malignancy.csv candidates.csv; do
+		{ cat "$data/$t"; grep -F '.99999.111.' "$maldata/$t"; } >"$alldata/$t"
+	done
+	touch "$alldata/.complete"
+fi
 
 # 2. Crop every training chunk once (resumable), so the loops never re-read whole CTs.
 log "Preparing the chunk caches"
 "$luna" prepare-cache data="$data" cache="$cache" val_subsets=9
 "$luna" prepare-cache data="$maldata" cache="$malcache" kind=mal val_subsets=9
+"$luna" prepare-cache data="$alldata" cache="$allcache" kind=cls val_subsets=9    # ~25 GB
 
 # Every run validates on its held-out CTs (subset9) and keeps best.pt by its recipe's metric.
 train() {  # train COMMAND NAME MARKER key=value ...
@@ -80,15 +96,21 @@ train() {  # train COMMAND NAME MARKER key=value ...
 }
 
 # 3. U-Net (best.pt by pixel recall; the last epoch is shipped, see 7).
+# (The shipped U-Net began with 3 short epochs of 2,400 samples, then went on to epoch 20 with 8,000 each.)
+train train-seg demo-seg .warmup data="$data" cache="$cache" val_subsets=9 epochs=3 epoch_size=2400 batch_size=16
 train train-seg demo-seg .complete data="$data" cache="$cache" val_subsets=9 epochs="$SEG_EPOCHS" epoch_size="$SEG_EPOCH_SIZE" batch_size=16
-# 4. Nodule classifier (best.pt by F1 over every held-out candidate): balanced, then with ratio=CLS_RATIO.
+# 4. Nodule classifier (best.pt by F1 over every held-out candidate): balanced; then ratio=CLS_RATIO; then
+# the same on both training sets. The balanced phase's last.pt is kept as the malignancy model's start.
 train train-cls demo-cls .balanced data="$data" cache="$cache" val_subsets=9 epochs="$CLS_EPOCHS" epoch_size="$CLS_EPOCH_SIZE" \
 	val_every=2 batch_size="$CLS_BATCH"
-train train-cls demo-cls .complete data="$data" cache="$cache" val_subsets=9 epochs=$((CLS_EPOCHS + CLS_RATIO_EPOCHS)) \
+[ -f "$runs/demo-cls/balanced.pt" ] || cp "$runs/demo-cls/last.pt" "$runs/demo-cls/balanced.pt"
+train train-cls demo-cls .ratio data="$data" cache="$cache" val_subsets=9 epochs=$((CLS_EPOCHS + CLS_RATIO_EPOCHS)) \
+	epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH" ratio="$CLS_RATIO"
+train train-cls demo-cls .complete data="$alldata" cache="$allcache" val_subsets=9 epochs=$((CLS_EPOCHS + CLS_RATIO_EPOCHS + CLS_ALL_EPOCHS)) \
 	epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH" ratio="$CLS_RATIO"
 # 5. Malignancy: the classifier fine-tuned (best.pt by ROC AUC, logged next to the diameter-only AUC).
 train train-mal demo-mal .complete data="$maldata" cache="$malcache" val_subsets=9 epochs="$MAL_EPOCHS" epoch_size="$MAL_EPOCH_SIZE" \
-	batch_size=16 lr="$MAL_LR" momentum="$MAL_MOMENTUM" init="$runs/demo-cls/best.pt" finetune_depth="$FINETUNE_DEPTH"
+	batch_size=16 lr="$MAL_LR" momentum="$MAL_MOMENTUM" init="$runs/demo-cls/balanced.pt" finetune_depth="$FINETUNE_DEPTH"
 
 # 6. The validation metrics of each run (held-out CTs), best epoch marked by the loop's log.
 for k in seg cls mal; do
