@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -189,16 +188,5 @@ public final class DemoModelCheck {
 		int[] v = new int[count];
 		for (int i = 0; i < count; i++) v[i] = Integer.parseInt(parts[Math.min(i, parts.length - 1)].trim());
 		return v;
-	}
-
-	/** {@code java ... DemoModelCheck key=value ...}, for running without the command line tool. */
-	public static void main(String[] args) throws Exception {
-		Map<String, String> options = new LinkedHashMap<>();
-		for (String a : args) {
-			int eq = a.indexOf('=');
-			if (eq <= 0) throw new IllegalArgumentException("Arguments are key=value, not " + a);
-			options.put(a.substring(0, eq), a.substring(eq + 1));
-		}
-		run(System.out, options);
 	}
 }
