@@ -1,5 +1,7 @@
 package org.lungnodules.analysis;
 
+import org.lungnodules.ct.Geometry;
+
 /**
  * One connected component of the segmentation, scored by the classifier(s).
  *
@@ -18,6 +20,15 @@ package org.lungnodules.analysis;
  */
 public record Candidate(int label, double index, double row, double col, double x, double y, double z, long voxels,
 	double diameterMm, double probability, double logitNonNodule, double logitNodule, double pMalignant) {
+
+	/**
+	 * A given world point (x, y, z mm) as a candidate to classify or score: centre from the CT's
+	 * geometry, no component behind it, p_nodule 1 so that malignancy scoring takes it.
+	 */
+	public static Candidate atPoint(int label, Geometry geometry, double x, double y, double z) {
+		double[] irc = geometry.worldToVoxel(x, y, z);
+		return new Candidate(label, irc[0], irc[1], irc[2], x, y, z, 0, 0, 1.0, Double.NaN, Double.NaN, Double.NaN);
+	}
 
 	public boolean hasMalignancy() { return !Double.isNaN(pMalignant); }
 

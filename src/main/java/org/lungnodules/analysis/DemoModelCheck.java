@@ -78,9 +78,9 @@ public final class DemoModelCheck {
 		// malignancy AUCs of a few dozen nodules swing by ±0.15; more CTs for it alone cost little (no segmentation)
 		int malN = Integer.parseInt(options.getOrDefault("mal_n", "40"));
 		long seed = Long.parseLong(options.getOrDefault("seed", "303"));
-		int[] size = parseInts(options.getOrDefault("size", "64x256x256"), "x", 3);
-		int[] nodules = parseInts(options.getOrDefault("nodules", "2..5"), "\\.\\.", 2);
-		int[] diameterRange = parseInts(options.getOrDefault("diameters", "4..25"), "\\.\\.", 2);
+		int[] size = PhantomDetectionCheck.parseSize(options.getOrDefault("size", "64x256x256"));
+		int[] nodules = PhantomDetectionCheck.parseRange(options.getOrDefault("nodules", "2..5"));
+		int[] diameterRange = PhantomDetectionCheck.parseRange(options.getOrDefault("diameters", "4..25"));
 		ChestPhantom.Options phantomOptions = ChestPhantom.Options.defaults().withSize(size[0], size[1], size[2]).withSpacing(0.7, 0.7, 1.25)
 			.withNodules(nodules[0], nodules[1]).withDiameterRange(diameterRange[0], diameterRange[1]);
 
@@ -102,23 +102,24 @@ public final class DemoModelCheck {
 				ChestPhantom phantom = ChestPhantom.generate(seed, i, phantomOptions);
 				CtVolume ct = phantom.volume();
 				if (i < malN) {
-					List<double[]> centres = new ArrayList<>();
+					List<Candidate> centres = new ArrayList<>();
 					for (ChestPhantom.Nodule nodule : phantom.nodules()) {
-						centres.add(nodule.centerXyz());
+						double[] c = nodule.centerXyz();
+						centres.add(Candidate.atPoint(centres.size() + 1, ct.geometry(), c[0], c[1], c[2]));
 						diameter.add(nodule.diameterMm());
 						malignant.add(nodule.malignant());
 					}
-					for (float v : score(inference, ct, centres, true)) pMalignant.add((double) v);
+					for (Candidate c : analysis.scoreMalignancy(ct, centres, null)) pMalignant.add(c.pMalignant());
 				}
 				if (i >= n) continue;
 
 				List<ChestPhantom.Candidate> candidates = phantom.candidates();
-				List<double[]> points = new ArrayList<>();
-				for (ChestPhantom.Candidate c : candidates) points.add(new double[] { c.x(), c.y(), c.z() });
-				float[] p = score(inference, ct, points, false);
+				List<Candidate> points = new ArrayList<>();
+				for (ChestPhantom.Candidate c : candidates) points.add(Candidate.atPoint(points.size() + 1, ct.geometry(), c.x(), c.y(), c.z()));
+				List<Candidate> scored = analysis.classify(ct, points, null);
 				int ctFp = 0;
 				for (int k = 0; k < candidates.size(); k++) {
-					boolean nodule = candidates.get(k).isNodule(), saysNodule = p[k] >= 0.5f;
+					boolean nodule = candidates.get(k).isNodule(), saysNodule = scored.get(k).probability() >= 0.5;
 					if (nodule && saysNodule) tp++;
 					else if (nodule) fn++;
 					else if (saysNodule) { fp++; ctFp++; }
@@ -161,32 +162,5 @@ public final class DemoModelCheck {
 		boolean bothClasses = m > 0 && m < positive.length;
 		return new Result(n, malN, tp, fp, fn, tn, n6, found6, all, found, detected, bothClasses ? RocAnalysis.auc(scores, positive) : Double.NaN,
 			bothClasses ? RocAnalysis.auc(diameters, positive) : Double.NaN, m, positive.length - m);
-	}
-
-	/** p_nodule (or p_malignant) of the chunk around each world point, in batches. */
-	private static float[] score(Inference inference, CtVolume ct, List<double[]> points, boolean malignancy) {
-		float[] out = new float[points.size()];
-		int batch = 32;
-		float[] chunks = new float[batch * Inference.CHUNK_VOXELS];
-		for (int from = 0; from < points.size(); from += batch) {
-			int count = Math.min(batch, points.size() - from);
-			for (int k = 0; k < count; k++) {
-				double[] w = points.get(from + k);
-				int[] start = ct.cropStart(ct.geometry().worldToVoxelRounded(w[0], w[1], w[2]), CtAnalysis.CHUNK);
-				ct.copyBox(start, CtAnalysis.CHUNK, chunks, k * Inference.CHUNK_VOXELS, CtVolume.HU_MIN, CtVolume.HU_MAX);
-			}
-			Inference.Classification c = malignancy ? inference.malignancy(chunks, count) : inference.classify(chunks, count);
-			for (int k = 0; k < count; k++) out[from + k] = c.positive(k);
-		}
-		return out;
-	}
-
-	private static int[] parseInts(String s, String separator, int count) {
-		String[] parts = s.trim().toLowerCase(Locale.ROOT).split(separator);
-		if (parts.length != count && !(count == 2 && parts.length == 1))
-			throw new IllegalArgumentException("Expected " + count + " numbers separated by " + separator.replace("\\", "") + ", got '" + s + "'");
-		int[] v = new int[count];
-		for (int i = 0; i < count; i++) v[i] = Integer.parseInt(parts[Math.min(i, parts.length - 1)].trim());
-		return v;
 	}
 }

@@ -187,13 +187,13 @@ public final class PhantomDetectionCheck {
 		return p;
 	}
 
-	private static int[] parseSize(String s) {
+	static int[] parseSize(String s) {
 		String[] parts = s.toLowerCase(Locale.ROOT).split("x");
 		if (parts.length != 3) throw new IllegalArgumentException("size must be ZxYxX, e.g. 128x256x256, not " + s);
 		return new int[] { Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()), Integer.parseInt(parts[2].trim()) };
 	}
 
-	private static int[] parseRange(String s) {
+	static int[] parseRange(String s) {
 		String[] parts = s.split("\\.\\.");
 		int lo = Integer.parseInt(parts[0].trim()), hi = parts.length > 1 ? Integer.parseInt(parts[1].trim()) : lo;
 		return new int[] { lo, hi };

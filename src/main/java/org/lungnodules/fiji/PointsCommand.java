@@ -55,7 +55,7 @@ abstract class PointsCommand extends LunaCommand {
 				outside++;
 				continue;
 			}
-			list.add(new Candidate(++label, irc[0], irc[1], irc[2], m.x(), m.y(), m.z(), 0, 0, 1.0, Double.NaN, Double.NaN, Double.NaN));
+			list.add(Candidate.atPoint(++label, ct.geometry(), m.x(), m.y(), m.z()));
 		}
 		if (list.isEmpty())
 			throw new BadValue(points + " has no points inside the CT of series " + ct.seriesUid() + (outside > 0 ? " (" + outside + " outside it)" : ""));

@@ -62,10 +62,9 @@ public final class Devices {
 	 * analysis live on one device.
 	 */
 	public static Device choose(String choice) {
-		List<Device> devices = resolve(choice, engine().getGpuCount());
 		if (choice != null && choice.contains(","))
 			throw new IllegalArgumentException("device=" + choice + ": inference runs on one device; name one (e.g. gpu:1)");
-		return devices.get(0);
+		return resolve(choice, engine().getGpuCount()).get(0);
 	}
 
 	private static List<Device> allGpus(int count) {
