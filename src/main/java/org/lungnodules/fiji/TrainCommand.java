@@ -127,6 +127,7 @@ abstract class TrainCommand extends LunaCommand {
 		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);
+			log.info(samples.data().splitSummary());
 			SampleSource train = samples.training(kind, epoch_size, seed, s.ratio, s.augment);
 			SampleSource validation = samples.validation(kind, val_samples);
 			run(s, train, validation);

@@ -17,6 +17,7 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
@@ -255,6 +256,22 @@ public final class LunaData {
 		return missing.size() + (one ? " series is" : " series are") + " listed in the tables but not on disk under " + root +
 			" and " + (one ? "was" : "were") + " skipped (" + String.join(", ", missing.subList(0, Math.min(3, missing.size()))) +
 			(missing.size() > 3 ? ", ...)" : ")");
+	}
+
+	/**
+	 * One line for a training log: series, nodules and non-nodules of each split, so that a run
+	 * shows which data it saw (e.g. "training 799 series: 4,204 nodules, 479,063 non-nodules; ...").
+	 */
+	public String splitSummary() {
+		long[] counts = new long[4]; // training nodules, training others, validation nodules, validation others
+		for (CandidateInfo c : candidates)
+			counts[(validation.contains(c.seriesUid()) ? 2 : 0) + (c.isNodule() ? 0 : 1)]++;
+		int validationSeries = (int) series.stream().filter(validation::contains).count();
+		String how = options.valSubsets().isEmpty() ? "every " + options.valStride() + "th series" : "subsets " +
+			options.valSubsets().stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
+		return String.format(Locale.ROOT, "%s: training %,d series: %,d nodules, %,d non-nodules; validation (%s) %,d series: " +
+			"%,d nodules, %,d non-nodules", root, series.size() - validationSeries, counts[0], counts[1], how, validationSeries, counts[2],
+			counts[3]);
 	}
 
 	/** Counts for logs: series on disk, validation series, nodules, negatives. */

@@ -3,15 +3,12 @@ package org.lungnodules.analysis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
 import java.util.Map;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.lungnodules.TemporaryHome;
 import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.nn.Devices;
 
 /**
  * The goals of the demo weights shipped in the jar, on synthetic CTs that neither their training
@@ -26,21 +23,9 @@ import org.lungnodules.nn.Devices;
  */
 class DemoModelsGoalsTest {
 
-	@TempDir
-	Path temp;
-	private String previousHome;
-
-	@BeforeEach
-	void modelsFolderInTemp() {
-		previousHome = System.getProperty(Devices.HOME_PROPERTY);
-		System.setProperty(Devices.HOME_PROPERTY, temp.toString());
-	}
-
-	@AfterEach
-	void restore() {
-		if (previousHome == null) System.clearProperty(Devices.HOME_PROPERTY);
-		else System.setProperty(Devices.HOME_PROPERTY, previousHome);
-	}
+	// The demo weights are copied into the models folder: not the user's.
+	@RegisterExtension
+	final TemporaryHome home = new TemporaryHome();
 
 	@Test
 	void shippedDemoWeightsOnUnseenSyntheticCts() throws Exception {

@@ -7,13 +7,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.lungnodules.TemporaryHome;
 import org.lungnodules.analysis.CandidatesCsv;
 import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.nn.Devices;
 
 /**
  * {@code ./luna demo} on a machine with an empty models folder: it must fall back to the demo weights
@@ -24,20 +23,9 @@ class DemoWeightsTest {
 
 	@TempDir
 	Path temp;
-	private String previousHome;
-
-	@BeforeEach
-	void emptyModelsFolder() throws Exception {
-		previousHome = System.getProperty(Devices.HOME_PROPERTY);
-		Files.createDirectories(temp.resolve("home/models"));
-		System.setProperty(Devices.HOME_PROPERTY, temp.resolve("home").toString());
-	}
-
-	@AfterEach
-	void restore() {
-		if (previousHome == null) System.clearProperty(Devices.HOME_PROPERTY);
-		else System.setProperty(Devices.HOME_PROPERTY, previousHome);
-	}
+	/** An empty models folder, so the demo must fall back on the weights in the jar. */
+	@RegisterExtension
+	final TemporaryHome home = new TemporaryHome();
 
 	@Test
 	void demoFindsATrueNoduleWithTheShippedWeights() throws Exception {
@@ -48,7 +36,7 @@ class DemoWeightsTest {
 			"device=cpu");
 		assertEquals(0, o.code(), o.err());
 		for (String kind : List.of("seg", "cls", "mal"))
-			assertTrue(Files.isRegularFile(temp.resolve("home/models/demo/demo-" + kind + ".pt")), "demo weights of " + kind + " used");
+			assertTrue(Files.isRegularFile(home.folder().resolve("models/demo/demo-" + kind + ".pt")), "demo weights of " + kind + " used");
 
 		// The same CT as DemoCommand makes: its nodules are the truth.
 		ChestPhantom truth = ChestPhantom.generate(seed, 0, ChestPhantom.Options.defaults().withSize(zyx[0], zyx[1], zyx[2])

@@ -13,38 +13,24 @@ import java.util.Map;
 
 import ai.djl.ndarray.NDManager;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.lungnodules.TemporaryHome;
 import org.lungnodules.io.Tensor;
 import org.lungnodules.io.TorchCheckpoint;
 
 /** The demo weights shipped in the jar: present for every network, small, and loadable into it. */
 class DemoModelsTest {
 
-	@TempDir
-	static Path home;
-	private static String previousHome;
-
-	@BeforeAll
-	static void privateModelsFolder() {
-		// DemoModels.path copies into the models folder: keep it away from the user's ~/.lung-nodules.
-		previousHome = System.getProperty(Devices.HOME_PROPERTY);
-		System.setProperty(Devices.HOME_PROPERTY, home.toString());
-	}
-
-	@AfterAll
-	static void restore() {
-		if (previousHome == null) System.clearProperty(Devices.HOME_PROPERTY);
-		else System.setProperty(Devices.HOME_PROPERTY, previousHome);
-	}
+	// DemoModels.path copies into the models folder: keep it away from the user's ~/.lung-nodules.
+	@RegisterExtension
+	static final TemporaryHome home = new TemporaryHome();
 
 	@Test
 	void homePropertyComesBeforeTheEnvironment() {
-		assertEquals(home.resolve("models"), Devices.modelsFolder());
+		assertEquals(home.folder().resolve("models"), Devices.modelsFolder());
 	}
 
 	@ParameterizedTest
@@ -53,7 +39,7 @@ class DemoModelsTest {
 		assertTrue(DemoModels.available(kind), "no demo model for " + kind + " in the jar");
 		Path file = DemoModels.path(kind);
 		assertNotNull(file);
-		assertEquals(home.resolve("models").resolve("demo"), file.getParent(), "copied into the models folder");
+		assertEquals(home.folder().resolve("models").resolve("demo"), file.getParent(), "copied into the models folder");
 		assertTrue(Files.size(file) < 2_000_000, "demo model of " + Files.size(file) + " bytes: only the weights belong in the jar");
 
 		Object root = TorchCheckpoint.read(file).root();

@@ -17,6 +17,7 @@ import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -83,6 +84,18 @@ class TrainingDataTest {
 		LunaData d = LunaData.open(folded, LunaData.Options.defaults().withValSubsets(LunaData.Options.parseSubsets("1,3")));
 		assertEquals(List.of(uids.get(1), uids.get(3)), d.validationSeries());
 		assertEquals(3, d.subsetOf(uids.get(3)));
+
+		// The log line's counts, against candidates.csv read here row by row.
+		long[] counts = new long[4];
+		for (String row : Files.readAllLines(folded.resolve(PhantomDataset.CANDIDATES)).stream().skip(1).toList()) {
+			String[] f = row.split(",");
+			boolean val = f[0].equals(uids.get(1)) || f[0].equals(uids.get(3));
+			counts[(val ? 2 : 0) + (f[4].equals("1") ? 0 : 1)]++;
+		}
+		assertTrue(counts[0] > 0 && counts[1] > 0 && counts[2] > 0 && counts[3] > 0);
+		assertEquals(String.format(Locale.ROOT, "%s: training 2 series: %d nodules, %d non-nodules; validation (subsets 1,3) 2 series: %d nodules, "
+			+ "%d non-nodules", folded, counts[0], counts[1], counts[2], counts[3]), d.splitSummary());
+		assertTrue(data.splitSummary().contains("; validation (every 10th series) 1 series: "), data.splitSummary());
 		assertThrows(IOException.class, () -> LunaData.open(root, LunaData.Options.defaults().withValSubsets(Set.of(9))));
 	}
 
