@@ -8,7 +8,8 @@
 #
 # Tunables via the environment (defaults are what the shipped weights were trained with):
 #   TRAIN_CTS, HELD_CTS, MAL_TRAIN_CTS, MAL_HELD_CTS, CT_SIZE, NODULES, DIAMETERS, SEG_EPOCHS, SEG_EPOCH_SIZE, CLS_EPOCHS,
-#   CLS_EPOCH_SIZE, CLS_BATCH, CLS_RATIO, CLS_RATIO_EPOCHS, CLS_RATIO_EPOCH_SIZE, MAL_EPOCHS, MAL_EPOCH_SIZE, MAL_LR,
+#   CLS_EPOCH_SIZE, CLS_BATCH, CLS_RATIO, CLS_RATIO_EPOCHS, CLS_RATIO_EPOCH_SIZE, CLS_ALL_EPOCHS, CLS_SLOW_EPOCHS,
+#   CLS_PRIOR_RATIO, CLS_PRIOR_EPOCHS, MAL_EPOCHS, MAL_EPOCH_SIZE, MAL_LR,
 #   MAL_MOMENTUM, FINETUNE_DEPTH, INSTALL=0 (do not copy into the resources)
 #
 # The models are for the demo only: they have seen synthetic CTs, never a real scan.
@@ -24,7 +25,7 @@ MAL_HELD_CTS=${MAL_HELD_CTS:-30}     # its validation set, seed 212
 CT_SIZE=${CT_SIZE:-64,256,256}    # z,y,x voxels at the demo's spacing 0.7,0.7,1.25 mm
 NODULES=${NODULES:-2-5}
 DIAMETERS=${DIAMETERS:-4-25}
-# About 2 hours on 2 CPU cores (classifier ~60, U-Net ~160 samples/s when alone). The loop validates after
+# About 4 hours on 2 CPU cores (classifier ~60, U-Net ~160 samples/s when alone). The loop validates after
 # epoch 1 and every val_every-th; validating the classifier scores every held-out candidate (600 per CT).
 SEG_EPOCHS=${SEG_EPOCHS:-20};  SEG_EPOCH_SIZE=${SEG_EPOCH_SIZE:-8000}
 # The classifier trains balanced 1:1 (the recipe), then continues with more non-nodules per nodule
@@ -34,6 +35,10 @@ CLS_EPOCHS=${CLS_EPOCHS:-6};  CLS_EPOCH_SIZE=${CLS_EPOCH_SIZE:-20000}; CLS_BATCH
 # Last, it sees the malignancy dataset's 1,374 nodules too (the first 48 CTs hold only 171).
 CLS_RATIO=${CLS_RATIO:-20}; CLS_RATIO_EPOCHS=${CLS_RATIO_EPOCHS:-5}; CLS_ALL_EPOCHS=${CLS_ALL_EPOCHS:-5}
 CLS_RATIO_EPOCH_SIZE=${CLS_RATIO_EPOCH_SIZE:-10000}
+# Then the learning rate comes down (3e-4 for 4 epochs, 1e-4 for CLS_SLOW_EPOCHS): at 1e-3 with momentum 0.99
+# the validation F1 swung by +-0.15 between epochs. Last, still at 1e-4, ratio=CLS_PRIOR_RATIO, about the
+# candidates' own ratio (~110 non-nodules per nodule), so that p_nodule >= 0.5 suits the real mix.
+CLS_SLOW_EPOCHS=${CLS_SLOW_EPOCHS:-6}; CLS_PRIOR_RATIO=${CLS_PRIOR_RATIO:-100}; CLS_PRIOR_EPOCHS=${CLS_PRIOR_EPOCHS:-9}
 MAL_EPOCHS=${MAL_EPOCHS:-12};  MAL_EPOCH_SIZE=${MAL_EPOCH_SIZE:-5000}; MAL_LR=${MAL_LR:-0.01}; MAL_MOMENTUM=${MAL_MOMENTUM:-0.9}
 FINETUNE_DEPTH=${FINETUNE_DEPTH:-4}
 INSTALL=${INSTALL:-1}
@@ -65,15 +70,17 @@ make_dataset() {
 # 1. Datasets: one for the U-Net and the classifier, a larger one (nodules only matter) for malignancy.
 make_dataset "$data" 101 "$TRAIN_CTS" 202 "$HELD_CTS" "$NODULES"
 make_dataset "$maldata" 111 "$MAL_TRAIN_CTS" 212 "$MAL_HELD_CTS" 4-8
-# Both training sets with the first held-out CTs, for the classifier's last phase.
+# Both training sets and both held-out sets, for the classifier's later phases: 288 training CTs, and 36
+# validation CTs (subsets 8 and 9, 199 nodules) so that picking an epoch by F1 rests on more than 18 nodules.
 if [ ! -f "$alldata/.complete" ]; then
 	rm -rf "$alldata"
 	mkdir -p "$alldata"
 	ln -s "$data/subset0" "$alldata/subset0"
 	ln -s "$maldata/subset0" "$alldata/subset1"
+	ln -s "$maldata/subset9" "$alldata/subset8"
 	ln -s "$data/subset9" "$alldata/subset9"
 	for t in annotations.csv annotations_with_malignancy.csv candidates.csv; do
-		{ cat "$data/$t"; grep -F '.99999.111.' "$maldata/$t"; } >"$alldata/$t"
+		{ cat "$data/$t"; grep -F -e '.99999.111.' -e '.99999.212.' "$maldata/$t"; } >"$alldata/$t"
 	done
 	touch "$alldata/.complete"
 fi
@@ -82,7 +89,7 @@ fi
 log "Preparing the chunk caches"
 "$luna" prepare-cache data="$data" cache="$cache" val_subsets=9
 "$luna" prepare-cache data="$maldata" cache="$malcache" kind=mal val_subsets=9
-"$luna" prepare-cache data="$alldata" cache="$allcache" kind=cls val_subsets=9    # ~25 GB
+"$luna" prepare-cache data="$alldata" cache="$allcache" kind=cls val_subsets=8,9    # ~28 GB
 
 # Every run validates on its held-out CTs (subset9) and keeps best.pt by its recipe's metric.
 train() {  # train COMMAND NAME MARKER key=value ...
@@ -99,15 +106,25 @@ train() {  # train COMMAND NAME MARKER key=value ...
 # (The shipped U-Net began with 3 short epochs of 2,400 samples, then went on to epoch 20 with 8,000 each.)
 train train-seg demo-seg .warmup data="$data" cache="$cache" val_subsets=9 epochs=3 epoch_size=2400 batch_size=16
 train train-seg demo-seg .complete data="$data" cache="$cache" val_subsets=9 epochs="$SEG_EPOCHS" epoch_size="$SEG_EPOCH_SIZE" batch_size=16
-# 4. Nodule classifier (best.pt by F1 over every held-out candidate): balanced; then ratio=CLS_RATIO; then
-# the same on both training sets. The balanced phase's last.pt is kept as the malignancy model's start.
+# 4. Nodule classifier (F1 over every held-out candidate): balanced; then ratio=CLS_RATIO; then the same on
+# both training sets; then lower learning rates; then ratio=CLS_PRIOR_RATIO. The balanced phase's last.pt
+# is kept as the malignancy model's start. The last epoch is shipped (7): best.pt compares F1 across
+# phases validated on different sets (subset 9 of the first dataset, then subsets 8 and 9 of all-data).
 train train-cls demo-cls .balanced data="$data" cache="$cache" val_subsets=9 epochs="$CLS_EPOCHS" epoch_size="$CLS_EPOCH_SIZE" \
 	val_every=2 batch_size="$CLS_BATCH"
 [ -f "$runs/demo-cls/balanced.pt" ] || cp "$runs/demo-cls/last.pt" "$runs/demo-cls/balanced.pt"
-train train-cls demo-cls .ratio data="$data" cache="$cache" val_subsets=9 epochs=$((CLS_EPOCHS + CLS_RATIO_EPOCHS)) \
+epoch=$((CLS_EPOCHS + CLS_RATIO_EPOCHS))
+train train-cls demo-cls .ratio data="$data" cache="$cache" val_subsets=9 epochs=$epoch \
 	epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH" ratio="$CLS_RATIO"
-train train-cls demo-cls .complete data="$alldata" cache="$allcache" val_subsets=9 epochs=$((CLS_EPOCHS + CLS_RATIO_EPOCHS + CLS_ALL_EPOCHS)) \
-	epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH" ratio="$CLS_RATIO"
+cls_all=(data="$alldata" cache="$allcache" val_subsets=8,9 epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH")
+epoch=$((epoch + CLS_ALL_EPOCHS))
+train train-cls demo-cls .complete "${cls_all[@]}" epochs=$epoch ratio="$CLS_RATIO"
+epoch=$((epoch + 4))
+train train-cls demo-cls .slow1 "${cls_all[@]}" epochs=$epoch ratio="$CLS_RATIO" lr=0.0003
+epoch=$((epoch + CLS_SLOW_EPOCHS))
+train train-cls demo-cls .slow2 "${cls_all[@]}" epochs=$epoch ratio="$CLS_RATIO" lr=0.0001
+epoch=$((epoch + CLS_PRIOR_EPOCHS))
+train train-cls demo-cls .prior "${cls_all[@]}" epochs=$epoch ratio="$CLS_PRIOR_RATIO" lr=0.0001
 # 5. Malignancy: the classifier fine-tuned (best.pt by ROC AUC, logged next to the diameter-only AUC).
 train train-mal demo-mal .complete data="$maldata" cache="$malcache" val_subsets=9 epochs="$MAL_EPOCHS" epoch_size="$MAL_EPOCH_SIZE" \
 	batch_size=16 lr="$MAL_LR" momentum="$MAL_MOMENTUM" init="$runs/demo-cls/balanced.pt" finetune_depth="$FINETUNE_DEPTH"
@@ -122,10 +139,11 @@ done
 # The U-Net ships its last epoch, not best.pt: the recipe picks best.pt by pixel recall, which an
 # early epoch wins by marking nearly everything (recall 0.99 at precision 0.02); later epochs keep
 # recall above 0.9 at a far better precision, which is what the grouping and classifier need.
+# The classifier ships its last epoch too (see 4).
 mkdir -p "$work/models"
 for k in seg cls mal; do
 	src="$runs/demo-$k/best.pt"
-	[ $k = seg ] && src="$runs/demo-$k/last.pt"
+	[ $k = mal ] || src="$runs/demo-$k/last.pt"
 	"$luna" import-model input="$src" kind=$k output="$work/models/demo-$k.pt"
 done
 if [ "$INSTALL" = 1 ]; then

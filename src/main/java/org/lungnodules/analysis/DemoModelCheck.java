@@ -36,9 +36,10 @@ import org.lungnodules.nn.Networks;
  * 64×256×256 at 0.7×0.7×1.25 mm, 2–5 nodules of 4–25 mm), with a seed (303) that neither their
  * training (101) nor their validation (202) used.
  * <p>
- * Options: {@code n} CTs (8), {@code seed} (303), {@code size} z×y×x (64x256x256), {@code nodules}
- * (2..5), {@code diameters} (4..25), {@code mal_n} CTs whose nodules the malignancy AUCs use (40; the first
- * {@code n} are the same CTs), {@code seg}/{@code cls}/{@code mal} model files (default: the
+ * Options: {@code n} CTs for the classifier (30: with 8, one nodule moves F1 by ~0.02), {@code seed}
+ * (303), {@code size} z×y×x (64x256x256), {@code nodules} (2..5), {@code diameters} (4..25), {@code mal_n} CTs whose nodules the malignancy AUCs use (40; the first
+ * {@code n} are the same CTs), {@code seg_n} of those that also go through segmentation and grouping (8;
+ * the slow part), {@code seg}/{@code cls}/{@code mal} model files (default: the
  * demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores).
  */
 public final class DemoModelCheck {
@@ -46,7 +47,7 @@ public final class DemoModelCheck {
 	private DemoModelCheck() {}
 
 	/** What the check measured. Counts are of candidates (classifier) and nodules (the rest). */
-	public record Result(int cts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives, int trueNegatives,
+	public record Result(int cts, int segmentationCts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives, int trueNegatives,
 		int nodules6mm, int found6mm, int nodules, int found, int detected, double malignancyAuc, double diameterAuc, int malignant,
 		int benign) {
 
@@ -65,8 +66,8 @@ public final class DemoModelCheck {
 			+ "(%d nodules: %d found; %d non-nodules: %d taken for nodules)%n", r.truePositives + r.falsePositives + r.falseNegatives +
 			r.trueNegatives, r.cts, r.precision(), r.recall(), r.f1(), r.truePositives + r.falseNegatives, r.truePositives,
 			r.falsePositives + r.trueNegatives, r.falsePositives);
-		out.printf(Locale.ROOT, "segmentation + grouping: nodules >= 6 mm found %d/%d (recall %.3f); all nodules %d/%d; "
-			+ "detected end to end (p_nodule >= 0.5) %d/%d%n", r.found6mm, r.nodules6mm, r.segmentationRecall6mm(), r.found, r.nodules,
+		out.printf(Locale.ROOT, "segmentation + grouping, %d CTs: nodules >= 6 mm found %d/%d (recall %.3f); all nodules %d/%d; "
+			+ "detected end to end (p_nodule >= 0.5) %d/%d%n", r.segmentationCts, r.found6mm, r.nodules6mm, r.segmentationRecall6mm(), r.found, r.nodules,
 			r.detected, r.nodules);
 		out.printf(Locale.ROOT, "malignancy, nodules of %d held-out CTs: ROC AUC %.3f vs diameter-only %.3f (%d malignant, %d benign)%n",
 			r.malignancyCts, r.malignancyAuc, r.diameterAuc, r.malignant, r.benign);
@@ -74,9 +75,10 @@ public final class DemoModelCheck {
 
 	/** Runs the check; {@code log} (may be null) gets a line per CT. */
 	public static Result check(Map<String, String> options, PrintStream log) throws IOException {
-		int n = Integer.parseInt(options.getOrDefault("n", "8"));
+		int n = Integer.parseInt(options.getOrDefault("n", "30"));
 		// malignancy AUCs of a few dozen nodules swing by ±0.15; more CTs for it alone cost little (no segmentation)
 		int malN = Integer.parseInt(options.getOrDefault("mal_n", "40"));
+		int segN = Integer.parseInt(options.getOrDefault("seg_n", "8"));
 		long seed = Long.parseLong(options.getOrDefault("seed", "303"));
 		int[] size = PhantomDetectionCheck.parseSize(options.getOrDefault("size", "64x256x256"));
 		int[] nodules = PhantomDetectionCheck.parseRange(options.getOrDefault("nodules", "2..5"));
@@ -126,6 +128,11 @@ public final class DemoModelCheck {
 					else tn++;
 				}
 
+				if (i >= segN) {
+					if (log != null) log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly)%n", i,
+						phantom.seriesUid(), phantom.nodules().size(), candidates.size(), ctFp);
+					continue;
+				}
 				List<Candidate> components = analysis.analyze(ct, null).candidates();
 				for (ChestPhantom.Nodule nodule : phantom.nodules()) {
 					double[] c = nodule.centerXyz();
@@ -160,7 +167,7 @@ public final class DemoModelCheck {
 			if (positive[i]) m++;
 		}
 		boolean bothClasses = m > 0 && m < positive.length;
-		return new Result(n, malN, tp, fp, fn, tn, n6, found6, all, found, detected, bothClasses ? RocAnalysis.auc(scores, positive) : Double.NaN,
+		return new Result(n, Math.min(segN, n), malN, tp, fp, fn, tn, n6, found6, all, found, detected, bothClasses ? RocAnalysis.auc(scores, positive) : Double.NaN,
 			bothClasses ? RocAnalysis.auc(diameters, positive) : Double.NaN, m, positive.length - m);
 	}
 }

@@ -16,9 +16,9 @@ import org.lungnodules.ct.ChestPhantom;
  * recall &ge; 0.9 for nodules of 6 mm and more, malignancy AUC above the diameter-only AUC, and
  * classifier F1 over every candidate. The truth is what the phantom drew.
  * <p>
- * The classifier's goal is F1 &ge; 0.9; the shipped weights reach 0.914 on their validation CTs but
- * 0.868 here (23 of 27 nodules, 3 of 4,800 non-nodules taken for nodules; the misses are three solid
- * nodules under 5 mm and a juxta-pleural one of 7.5 mm), so this test holds them to 0.85, a floor that
+ * The classifier's goal is F1 &ge; 0.9; the shipped weights reach 0.901 on their validation CTs but
+ * 0.887 on the 30 CTs here (90 of 105 nodules, 8 of 18,000 non-nodules taken for nodules; the misses are
+ * nodules under 9 mm but one, five of them juxta-pleural), so this test holds them to 0.87, a floor that
  * catches a worse retraining, and docs/demo-models.md reports the gap.
  */
 class DemoModelsGoalsTest {
@@ -29,17 +29,17 @@ class DemoModelsGoalsTest {
 
 	@Test
 	void shippedDemoWeightsOnUnseenSyntheticCts() throws Exception {
-		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "8", "mal_n", "40", "seed", "303"), null);
+		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "30", "seg_n", "8", "mal_n", "40", "seed", "303"), null);
 		String report = r.toString();
 
 		// The counts are the phantoms' own: every drawn nodule is one candidate and one nodule.
 		int drawn = 0, drawn6 = 0, candidates = 0;
 		ChestPhantom.Options o = ChestPhantom.Options.defaults().withSize(64, 256, 256).withSpacing(0.7, 0.7, 1.25).withNodules(2, 5)
 			.withDiameterRange(4, 25);
-		for (int i = 0; i < 8; i++) {
+		for (int i = 0; i < 30; i++) {
 			ChestPhantom p = ChestPhantom.generate(303, i, o);
 			drawn += p.nodules().size();
-			drawn6 += (int) p.nodules().stream().filter(n -> n.diameterMm() >= 6).count();
+			if (i < 8) drawn6 += (int) p.nodules().stream().filter(n -> n.diameterMm() >= 6).count();
 			candidates += p.candidates().size();
 		}
 		assertEquals(drawn, r.truePositives() + r.falseNegatives(), report);
@@ -47,7 +47,8 @@ class DemoModelsGoalsTest {
 		assertEquals(drawn6, r.nodules6mm(), report);
 		assertTrue(r.malignant() + r.benign() > drawn && r.malignant() > 20 && r.benign() > 20, "malignancy uses 40 CTs' nodules: " + report);
 
-		assertTrue(r.f1() >= 0.85, "classifier F1 " + r.f1() + " < 0.85 (goal 0.9, shipped 0.868): " + report);
+		// Below the goal of 0.9 (docs/demo-models.md): a floor that a worse retraining fails (the previous weights: 0.843).
+		assertTrue(r.f1() >= 0.87, "classifier F1 " + r.f1() + " < 0.87 (goal 0.9, shipped 0.887): " + report);
 		assertTrue(r.segmentationRecall6mm() >= 0.9, "segmentation recall (>= 6 mm) " + r.segmentationRecall6mm() + " < 0.9: " + report);
 		assertTrue(r.malignancyAuc() > r.diameterAuc(), "malignancy AUC " + r.malignancyAuc() + " not above diameter-only " +
 			r.diameterAuc() + ": " + report);
