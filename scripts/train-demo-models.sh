@@ -108,8 +108,8 @@ train train-seg demo-seg .warmup data="$data" cache="$cache" val_subsets=9 epoch
 train train-seg demo-seg .complete data="$data" cache="$cache" val_subsets=9 epochs="$SEG_EPOCHS" epoch_size="$SEG_EPOCH_SIZE" batch_size=16
 # 4. Nodule classifier (F1 over every held-out candidate): balanced; then ratio=CLS_RATIO; then the same on
 # both training sets; then lower learning rates; then ratio=CLS_PRIOR_RATIO. The balanced phase's last.pt
-# is kept as the malignancy model's start. The last epoch is shipped (7): best.pt compares F1 across
-# phases validated on different sets (subset 9 of the first dataset, then subsets 8 and 9 of all-data).
+# is kept as the malignancy model's start. The last epoch is shipped (7); CLS_PRIOR_EPOCHS ends the run at
+# the best validation F1 seen (best.pt starts afresh at epoch 12, where the validation set grows to 36 CTs).
 train train-cls demo-cls .balanced data="$data" cache="$cache" val_subsets=9 epochs="$CLS_EPOCHS" epoch_size="$CLS_EPOCH_SIZE" \
 	val_every=2 batch_size="$CLS_BATCH"
 [ -f "$runs/demo-cls/balanced.pt" ] || cp "$runs/demo-cls/last.pt" "$runs/demo-cls/balanced.pt"

@@ -1,6 +1,7 @@
 package org.lungnodules.training;
 
 import java.util.List;
+import java.util.Locale;
 
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 
@@ -89,6 +90,14 @@ public final class ClassifierSamples extends ChunkSamples {
 
 	@Override
 	boolean label(CandidateInfo c) { return c.isNodule(); }
+
+	/** Size, nodules and a digest of the series: a best F1 on other CTs is not comparable. */
+	@Override
+	public String identity() {
+		int series = all.stream().map(CandidateInfo::seriesUid).distinct().sorted().toList().hashCode();
+		return String.format(Locale.ROOT, "%d candidates (%d nodules) of series digest %08x%s", all.size(), positives.size(),
+			series, ratio > 0 ? ", ratio " + ratio : "");
+	}
 
 	public int ratio() { return ratio; }
 	public int positiveCount() { return positives.size(); }

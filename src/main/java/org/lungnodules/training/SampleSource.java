@@ -32,6 +32,14 @@ public interface SampleSource {
 	 */
 	SampleInfo fill(int epoch, int index, float[] input, int inputOffset, float[] label, int labelOffset) throws IOException;
 
+	/**
+	 * Which samples these are, for telling whether a best score was measured on the same ones: by
+	 * default the kind of source and its size. Sources that know their data say more.
+	 */
+	default String identity() {
+		return getClass().getSimpleName() + " of " + epochSize() + " samples";
+	}
+
 	/** Per-sample facts for metrics: the class, and the nodule diameter for the diameter-only baseline. */
 	record SampleInfo(boolean positive, double diameterMm, String seriesUid) {}
 }

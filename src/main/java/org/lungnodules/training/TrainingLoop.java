@@ -141,10 +141,17 @@ public final class TrainingLoop {
 				Map<?, ?> root = model.restore(last);
 				startEpoch = ((Number) root.get("epoch")).intValue();
 				samples = ((Number) root.get("totalTrainingSamples_count")).longValue();
-				Object b = root.get("best_score");
+				Object b = root.get("best_score"), on = root.get("best_score_on");
 				if (b instanceof Number n) bestScore = n.doubleValue();
 				csv.truncateAfter(startEpoch);
 				listener.message("Resuming " + runFolder + " after epoch " + startEpoch + " (" + samples + " samples trained)");
+				// A score from other validation data is no yardstick: a later phase of a recipe may validate
+				// on more CTs, and its epochs would otherwise have to beat a number measured elsewhere.
+				if (on instanceof String was && !was.equals(scoredOn())) {
+					bestScore = Double.NEGATIVE_INFINITY;
+					listener.message("best.pt was chosen on other data (" + was + "; now " + scoredOn() +
+						"): the next scored epoch replaces it");
+				}
 			} else if (settings.resume) {
 				listener.message("No " + last + " to resume: starting a new run");
 			}
@@ -169,7 +176,7 @@ public final class TrainingLoop {
 					}
 					boolean isBest = !Double.isNaN(score) && score >= bestScore;
 					if (isBest) bestScore = score;
-					Map<String, Object> checkpoint = model.checkpoint(epoch, samples, bestScore);
+					Map<String, Object> checkpoint = model.checkpoint(epoch, samples, bestScore, scoredOn());
 					TorchCheckpoint.write(last, checkpoint);
 					if (isBest) {
 						TorchCheckpoint.write(best, checkpoint);
@@ -181,6 +188,11 @@ public final class TrainingLoop {
 			}
 			return new Summary(runFolder, settings.epochs, samples, bestScore, last, Files.exists(best) ? best : null);
 		}
+	}
+
+	/** What best_score is measured on: the validation samples, or the training samples when there are none. */
+	private String scoredOn() {
+		return validation != null ? "validation: " + validation.identity() : "training: " + train.identity();
 	}
 
 	private int batches(SampleSource s) {
@@ -375,7 +387,7 @@ public final class TrainingLoop {
 			return trained + " of " + all + " parameters trained";
 		}
 
-		Map<String, Object> checkpoint(int epoch, long samples, double bestScore) {
+		Map<String, Object> checkpoint(int epoch, long samples, double bestScore, String bestScoreOn) {
 			Map<String, Object> root = new LinkedHashMap<>();
 			root.put("model_state", StateDicts.export(net));
 			root.put("model_name", settings.kind == Networks.Kind.SEG ? "UNetWrapper" : "LunaModel");
@@ -384,6 +396,7 @@ public final class TrainingLoop {
 			root.put("epoch", (long) epoch);
 			root.put("totalTrainingSamples_count", samples);
 			root.put("best_score", bestScore);
+			root.put("best_score_on", bestScoreOn);
 			root.put("time", LocalDateTime.now().toString());
 			root.put("run_parameters", settings.toMap());
 			return root;

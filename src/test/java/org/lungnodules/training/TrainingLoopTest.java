@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -150,6 +151,41 @@ class TrainingLoopTest {
 		// A second run under the same name without resume must refuse to overwrite it.
 		assertThrows(java.io.IOException.class, () ->
 			new TrainingLoop(settings(Networks.Kind.CLS, tmp, "killed", 1), SyntheticSamples.chunks(8, 3, true), null, null, Progress.NONE).run());
+	}
+
+	@Test
+	void aResumedRunKeepsItsBestScoreOnlyForTheSameValidationSamples() throws Exception {
+		TrainingSettings first = settings(Networks.Kind.CLS, tmp, "phases", 1);
+		new TrainingLoop(first, SyntheticSamples.chunks(16, 3, true), SyntheticSamples.chunks(4, 5, false), null, Progress.NONE).run();
+		// A best score no epoch can reach (F1 <= 1), as if measured elsewhere.
+		Path last = tmp.resolve("phases/last.pt");
+		@SuppressWarnings("unchecked")
+		Map<String, Object> root = new LinkedHashMap<>((Map<String, Object>) TorchCheckpoint.read(last).root());
+		root.put("best_score", 2.0);
+		TorchCheckpoint.write(last, root);
+
+		// Same validation samples: epoch 2 cannot beat 2.0, best.pt stays at epoch 1.
+		TrainingSettings same = settings(Networks.Kind.CLS, tmp, "phases", 2);
+		same.resume = true;
+		new TrainingLoop(same, SyntheticSamples.chunks(16, 3, true), SyntheticSamples.chunks(4, 5, false), null, Progress.NONE).run();
+		assertEquals(1L, ((Map<?, ?>) TorchCheckpoint.read(tmp.resolve("phases/best.pt")).root()).get("epoch"));
+		assertEquals(2.0, ((Map<?, ?>) TorchCheckpoint.read(last).root()).get("best_score"));
+
+		// Other validation samples: the 2.0 is no yardstick, so epoch 3 becomes best.pt with its own score.
+		TrainingSettings other = settings(Networks.Kind.CLS, tmp, "phases", 3);
+		other.resume = true;
+		List<String> log = new ArrayList<>();
+		TrainingListener listener = new TrainingListener() {
+			@Override
+			public void message(String text) { log.add(text); }
+		};
+		new TrainingLoop(other, SyntheticSamples.chunks(16, 3, true), SyntheticSamples.chunks(6, 5, false), listener, Progress.NONE).run();
+		Map<?, ?> best = (Map<?, ?>) TorchCheckpoint.read(tmp.resolve("phases/best.pt")).root();
+		assertEquals(3L, best.get("epoch"));
+		double f1 = Double.parseDouble(new MetricsCsv(tmp.resolve("phases/metrics.csv")).read().get(5).get("pr/f1_score"));
+		assertEquals(f1, ((Number) best.get("best_score")).doubleValue(), 1e-5);
+		assertEquals("validation: SyntheticSamples of 6 samples", best.get("best_score_on"));
+		assertTrue(log.stream().anyMatch(l -> l.startsWith("best.pt was chosen on other data (validation: SyntheticSamples of 4 samples")), log.toString());
 	}
 
 	@Test
