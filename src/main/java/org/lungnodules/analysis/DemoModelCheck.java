@@ -37,18 +37,18 @@ import org.lungnodules.nn.Networks;
  * training (101) nor their validation (202) used.
  * <p>
  * Options: {@code n} CTs for the classifier (30: with 8, one nodule moves F1 by ~0.02), {@code seed}
- * (303), {@code size} z×y×x (64x256x256), {@code nodules} (2..5), {@code diameters} (4..25), {@code mal_n} CTs whose nodules the malignancy AUCs use (40; the first
- * {@code n} are the same CTs), {@code seg_n} of those that also go through segmentation and grouping (8;
- * the slow part), {@code seg}/{@code cls}/{@code mal} model files (default: the
- * demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores).
+ * (303), {@code size} z×y×x (64x256x256), {@code nodules} (2..5), {@code diameters} (4..25), {@code mal_n}
+ * CTs whose nodules the malignancy AUCs use (40; the first {@code n} are the same CTs), {@code seg_n} of
+ * those that also go through segmentation and grouping (8; the slow part), {@code seg}/{@code cls}/{@code mal}
+ * model files (default: the demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores).
  */
 public final class DemoModelCheck {
 
 	private DemoModelCheck() {}
 
 	/** What the check measured. Counts are of candidates (classifier) and nodules (the rest). */
-	public record Result(int cts, int segmentationCts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives, int trueNegatives,
-		int nodules6mm, int found6mm, int nodules, int found, int detected, double malignancyAuc, double diameterAuc, int malignant,
+	public record Result(int cts, int segmentationCts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives,
+		int trueNegatives, int nodules6mm, int found6mm, int nodules, int found, int detected, double malignancyAuc, double diameterAuc, int malignant,
 		int benign) {
 
 		public double precision() { return truePositives / (double) Math.max(1, truePositives + falsePositives); }
@@ -128,12 +128,11 @@ public final class DemoModelCheck {
 					else tn++;
 				}
 
-				if (i >= segN) {
-					if (log != null) log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly)%n", i,
-						phantom.seriesUid(), phantom.nodules().size(), candidates.size(), ctFp);
-					continue;
-				}
-				List<Candidate> components = analysis.analyze(ct, null).candidates();
+				List<Candidate> components = i < segN ? analysis.analyze(ct, null).candidates() : null;
+				if (log != null)
+					log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly)%s%n", i, phantom.seriesUid(),
+						phantom.nodules().size(), candidates.size(), ctFp, components == null ? "" : ", " + components.size() + " components");
+				if (components == null) continue;
 				for (ChestPhantom.Nodule nodule : phantom.nodules()) {
 					double[] c = nodule.centerXyz();
 					double reach = Math.max(nodule.diameterMm() / 2, 3);
@@ -152,9 +151,6 @@ public final class DemoModelCheck {
 						if (hit) found6++;
 					}
 				}
-				if (log != null)
-					log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly), %d components%n", i,
-						phantom.seriesUid(), phantom.nodules().size(), candidates.size(), ctFp, components.size());
 			}
 		}
 		boolean[] positive = new boolean[malignant.size()];

@@ -1,5 +1,9 @@
 package org.lungnodules.training;
 
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.random.RandomGenerator;
 
@@ -53,7 +57,7 @@ public final class Augmentation {
 		public static Settings segmentation() { return new Settings(true, 0.03, 0.2, true, 25); }
 
 		/** The transforms by name, as the {@code augment=} key lists them (the book's --augment-* switches). */
-		public static final java.util.List<String> NAMES = java.util.List.of("flip", "offset", "scale", "rotate", "noise");
+		public static final List<String> NAMES = List.of("flip", "offset", "scale", "rotate", "noise");
 
 		/**
 		 * These settings with only the named transforms kept: {@code all}, {@code none}, or a comma-separated
@@ -62,9 +66,9 @@ public final class Augmentation {
 		 * @throws IllegalArgumentException naming an unknown transform
 		 */
 		public Settings only(String names) {
-			String t = names == null ? "all" : names.trim().toLowerCase(java.util.Locale.ROOT);
+			String t = names == null ? "all" : names.trim().toLowerCase(Locale.ROOT);
 			if (t.isEmpty() || t.equals("all")) return this;
-			java.util.Set<String> keep = new java.util.HashSet<>();
+			Set<String> keep = new HashSet<>();
 			if (!t.equals("none"))
 				for (String n : t.split(",")) {
 					String name = n.trim();

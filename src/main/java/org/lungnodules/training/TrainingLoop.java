@@ -136,21 +136,22 @@ public final class TrainingLoop {
 			int startEpoch = 0;
 			long samples = 0;
 			double bestScore = Double.NEGATIVE_INFINITY;
+			// What best_score is measured on: the validation samples, or the training samples when there are none.
+			String scoredOn = validation != null ? "validation: " + validation.identity() : "training: " + train.identity();
 			MetricsCsv csv = new MetricsCsv(runFolder.resolve("metrics.csv"));
 			if (settings.resume && Files.exists(last)) {
 				Map<?, ?> root = model.restore(last);
 				startEpoch = ((Number) root.get("epoch")).intValue();
 				samples = ((Number) root.get("totalTrainingSamples_count")).longValue();
-				Object b = root.get("best_score"), on = root.get("best_score_on");
+				Object b = root.get("best_score"), was = root.get("best_score_on");
 				if (b instanceof Number n) bestScore = n.doubleValue();
 				csv.truncateAfter(startEpoch);
 				listener.message("Resuming " + runFolder + " after epoch " + startEpoch + " (" + samples + " samples trained)");
 				// A score from other validation data is no yardstick: a later phase of a recipe may validate
 				// on more CTs, and its epochs would otherwise have to beat a number measured elsewhere.
-				if (on instanceof String was && !was.equals(scoredOn())) {
+				if (was instanceof String && !was.equals(scoredOn)) {
 					bestScore = Double.NEGATIVE_INFINITY;
-					listener.message("best.pt was chosen on other data (" + was + "; now " + scoredOn() +
-						"): the next scored epoch replaces it");
+					listener.message("best.pt was chosen on other data (" + was + "; now " + scoredOn + "): the next scored epoch replaces it");
 				}
 			} else if (settings.resume) {
 				listener.message("No " + last + " to resume: starting a new run");
@@ -176,7 +177,7 @@ public final class TrainingLoop {
 					}
 					boolean isBest = !Double.isNaN(score) && score >= bestScore;
 					if (isBest) bestScore = score;
-					Map<String, Object> checkpoint = model.checkpoint(epoch, samples, bestScore, scoredOn());
+					Map<String, Object> checkpoint = model.checkpoint(epoch, samples, bestScore, scoredOn);
 					TorchCheckpoint.write(last, checkpoint);
 					if (isBest) {
 						TorchCheckpoint.write(best, checkpoint);
@@ -188,11 +189,6 @@ public final class TrainingLoop {
 			}
 			return new Summary(runFolder, settings.epochs, samples, bestScore, last, Files.exists(best) ? best : null);
 		}
-	}
-
-	/** What best_score is measured on: the validation samples, or the training samples when there are none. */
-	private String scoredOn() {
-		return validation != null ? "validation: " + validation.identity() : "training: " + train.identity();
 	}
 
 	private int batches(SampleSource s) {
