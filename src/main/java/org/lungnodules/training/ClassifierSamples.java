@@ -94,9 +94,8 @@ public final class ClassifierSamples extends ChunkSamples {
 	/** Size, nodules and a digest of the series: a best F1 on other CTs is not comparable. */
 	@Override
 	public String identity() {
-		int series = all.stream().map(CandidateInfo::seriesUid).distinct().sorted().toList().hashCode();
-		return String.format(Locale.ROOT, "%d candidates (%d nodules) of series digest %08x%s", all.size(), positives.size(),
-			series, ratio > 0 ? ", ratio " + ratio : "");
+		return String.format(Locale.ROOT, "%d candidates (%d nodules) of series digest %s%s", all.size(), positives.size(),
+			SampleSource.seriesDigest(all.stream().map(CandidateInfo::seriesUid)), ratio > 0 ? ", ratio " + ratio : "");
 	}
 
 	public int ratio() { return ratio; }

@@ -2,6 +2,7 @@ package org.lungnodules.training;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 
@@ -82,6 +83,13 @@ public final class MalignancySamples extends ChunkSamples {
 
 	@Override
 	boolean label(CandidateInfo c) { return c.isMalignant(); }
+
+	@Override
+	public String identity() {
+		return String.format(Locale.ROOT, "%d malignancy samples (%d benign, %d malignant nodules%s) of series digest %s%s", epochSize(),
+			benign.size(), malignant.size(), withNonNodules ? ", " + nonNodules.size() + " non-nodules" : "",
+			SampleSource.seriesDigest(list.stream().map(CandidateInfo::seriesUid)), balanced ? ", balanced" : "");
+	}
 
 	public int benignCount() { return benign.size(); }
 	public int malignantCount() { return malignant.size(); }

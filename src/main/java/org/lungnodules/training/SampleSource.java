@@ -1,6 +1,8 @@
 package org.lungnodules.training;
 
 import java.io.IOException;
+import java.util.Locale;
+import java.util.stream.Stream;
 
 /**
  * Where a training loop gets its samples: a fixed number per epoch, each addressed by (epoch, index)
@@ -38,6 +40,14 @@ public interface SampleSource {
 	 */
 	default String identity() {
 		return getClass().getSimpleName() + " of " + epochSize() + " samples";
+	}
+
+	/**
+	 * A digest of which series samples come from, for {@link #identity()}: the same number of samples
+	 * from other CTs must not look like the same samples. Independent of order and repeats.
+	 */
+	static String seriesDigest(Stream<String> seriesUids) {
+		return String.format(Locale.ROOT, "%08x", seriesUids.distinct().sorted().toList().hashCode());
 	}
 
 	/** Per-sample facts for metrics: the class, and the nodule diameter for the diameter-only baseline. */

@@ -112,5 +112,12 @@ public final class TrainingData implements Closeable {
 		public SampleInfo fill(int epoch, int index, float[] input, int inputOffset, float[] label, int labelOffset) throws IOException {
 			return validation.fill(slices.get(index), input, inputOffset, label, labelOffset);
 		}
+
+		@Override
+		public String identity() {
+			// The slices are chosen by the masks, so the series and the slice count say which ones they are.
+			return slices.size() + " whole " + height + "×" + width + " slices of series digest " +
+				SampleSource.seriesDigest(slices.stream().map(SegmentationValidation.Slice::seriesUid));
+		}
 	}
 }

@@ -27,6 +27,7 @@ import org.lungnodules.Progress;
 import org.lungnodules.ct.ChestPhantom;
 import org.lungnodules.ct.PhantomDataset;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
+import org.lungnodules.nn.Networks;
 
 /** Split, balance, determinism, cache and segmentation data on four tiny phantom CTs. */
 class TrainingDataTest {
@@ -74,13 +75,7 @@ class TrainingDataTest {
 	void luna16SubsetFoldsCanDecideTheSplit() throws IOException {
 		Path folded = tmp.resolve("folded");
 		List<String> uids = data.series();
-		for (int i = 0; i < uids.size(); i++) {
-			Path sub = Files.createDirectories(folded.resolve("subset" + i));
-			for (String ext : new String[] { ".mhd", ".raw" })
-				Files.copy(root.resolve(uids.get(i) + ext), sub.resolve(uids.get(i) + ext));
-		}
-		for (String t : new String[] { PhantomDataset.ANNOTATIONS, PhantomDataset.MALIGNANCY, PhantomDataset.CANDIDATES })
-			Files.copy(root.resolve(t), folded.resolve(t));
+		foldIntoSubsets(folded);
 		LunaData d = LunaData.open(folded, LunaData.Options.defaults().withValSubsets(LunaData.Options.parseSubsets("1,3")));
 		assertEquals(List.of(uids.get(1), uids.get(3)), d.validationSeries());
 		assertEquals(3, d.subsetOf(uids.get(3)));
@@ -117,6 +112,40 @@ class TrainingDataTest {
 		assertFalse(line.contains("\n"), line);
 		assertTrue(line.startsWith("2 series are listed"), line);
 		assertEquals(data.candidates(), d.candidates());
+	}
+
+	@Test
+	void validationSourcesOfOtherSeriesHaveAnotherIdentity() throws IOException {
+		// Series 0 validates by default; a copy folded into subsets validates on series 1 instead, which has
+		// as many nodules and candidates (every CT here has 2 nodules and 25 candidates), so only which
+		// series they are tells the two apart. best.pt's score is kept on resume only for the same identity.
+		Path folded = tmp.resolve("folded-identity");
+		List<String> uids = data.series();
+		foldIntoSubsets(folded);
+		LunaData.Options series1 = LunaData.Options.defaults().withValSubsets(Set.of(1));
+		try (TrainingData a = TrainingData.open(root, null, LunaData.Options.defaults());
+			TrainingData again = TrainingData.open(root, null, LunaData.Options.defaults());
+			TrainingData b = TrainingData.open(folded, null, series1)) {
+			assertEquals(List.of(uids.get(1)), b.data().validationSeries());
+			for (Networks.Kind kind : Networks.Kind.values()) {
+				SampleSource va = a.validation(kind, 0), vb = b.validation(kind, 0);
+				assertEquals(va.identity(), again.validation(kind, 0).identity(), kind + ": the same data, another time");
+				assertNotEquals(va.identity(), vb.identity(), kind + ": other series");
+				if (kind != Networks.Kind.SEG) assertEquals(va.epochSize(), vb.epochSize(), kind + ": as many samples");
+			}
+		}
+	}
+
+	/** Copies the dataset to {@code folded} with CT i in subset i, LUNA16's layout. */
+	private static void foldIntoSubsets(Path folded) throws IOException {
+		List<String> uids = data.series();
+		for (int i = 0; i < uids.size(); i++) {
+			Path sub = Files.createDirectories(folded.resolve("subset" + i));
+			for (String ext : new String[] { ".mhd", ".raw" })
+				Files.copy(root.resolve(uids.get(i) + ext), sub.resolve(uids.get(i) + ext));
+		}
+		for (String t : new String[] { PhantomDataset.ANNOTATIONS, PhantomDataset.MALIGNANCY, PhantomDataset.CANDIDATES })
+			Files.copy(root.resolve(t), folded.resolve(t));
 	}
 
 	// ---------------------------------------------------------------- classifier order
