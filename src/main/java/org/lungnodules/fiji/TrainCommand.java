@@ -128,7 +128,7 @@ abstract class TrainCommand extends LunaCommand {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);
 			log.info(samples.data().splitSummary());
-			SampleSource train = samples.training(kind, epoch_size, seed, s.ratio, s.augment);
+			SampleSource train = samples.training(s, epoch_size);
 			SampleSource validation = samples.validation(kind, val_samples);
 			run(s, train, validation);
 		}

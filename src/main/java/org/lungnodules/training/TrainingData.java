@@ -30,20 +30,18 @@ public final class TrainingData implements Closeable {
 
 	public LunaData data() { return data; }
 
-	/** The training source: balanced for cls/mal, nodule crops for seg. epochSize 0 = the recipe's. */
-	public SampleSource training(Networks.Kind kind, int epochSize, long seed) {
-		return training(kind, epochSize, seed, 1, "all");
-	}
-
 	/**
-	 * As above; {@code ratio} is the classifier's non-nodules per nodule (the book's ratio_int, 1 =
-	 * balanced), {@code augment} the transforms kept of the recipe's augmentation (see
-	 * {@link Augmentation.Settings#only}).
+	 * The training source of {@code settings.kind}: balanced for cls/mal (the classifier with
+	 * {@code settings.ratio} non-nodules per nodule, the book's ratio_int), nodule crops for seg, shuffled
+	 * by {@code settings.seed} and augmented by the transforms {@code settings.augment} keeps of the
+	 * recipe's (see {@link Augmentation.Settings#only}). {@code epochSize} 0 = the recipe's.
 	 */
-	public SampleSource training(Networks.Kind kind, int epochSize, long seed, int ratio, String augment) {
-		switch (kind) {
+	public SampleSource training(TrainingSettings settings, int epochSize) {
+		long seed = settings.seed;
+		String augment = settings.augment;
+		switch (settings.kind) {
 			case CLS: {
-				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed).withRatio(ratio);
+				ClassifierSamples.Settings s = ClassifierSamples.Settings.defaults().withSeed(seed).withRatio(settings.ratio);
 				s = s.withAugmentation(s.augmentation().only(augment));
 				return ClassifierSamples.training(data, crops, epochSize > 0 ? s.withEpochSize(epochSize) : s);
 			}
