@@ -9,7 +9,7 @@
 # Tunables via the environment (defaults are what the shipped weights were trained with):
 #   TRAIN_CTS, HELD_CTS, MAL_TRAIN_CTS, MAL_HELD_CTS, CT_SIZE, NODULES, DIAMETERS, SEG_EPOCHS, SEG_EPOCH_SIZE, CLS_EPOCHS,
 #   CLS_EPOCH_SIZE, CLS_BATCH, CLS_RATIO, CLS_RATIO_EPOCHS, CLS_RATIO_EPOCH_SIZE, CLS_ALL_EPOCHS, CLS_SLOW_EPOCHS,
-#   CLS_PRIOR_RATIO, CLS_PRIOR_EPOCHS, MAL_EPOCHS, MAL_EPOCH_SIZE, MAL_LR,
+#   CLS_PRIOR_RATIO, CLS_PRIOR_EPOCHS, SMALL_CTS, CLS_SMALL_EPOCH_SIZE, CLS_SMALL_CYCLES, MAL_EPOCHS, MAL_EPOCH_SIZE, MAL_LR,
 #   MAL_MOMENTUM, FINETUNE_DEPTH, INSTALL=0 (do not copy into the resources)
 #
 # The models are for the demo only: they have seen synthetic CTs, never a real scan.
@@ -25,7 +25,7 @@ MAL_HELD_CTS=${MAL_HELD_CTS:-30}     # its validation set, seed 212
 CT_SIZE=${CT_SIZE:-64,256,256}    # z,y,x voxels at the demo's spacing 0.7,0.7,1.25 mm
 NODULES=${NODULES:-2-5}
 DIAMETERS=${DIAMETERS:-4-25}
-# About 4 hours on 2 CPU cores (classifier ~60, U-Net ~160 samples/s when alone). The loop validates after
+# About 5 hours on 2 CPU cores (classifier ~60, U-Net ~160 samples/s when alone). The loop validates after
 # epoch 1 and every val_every-th; validating the classifier scores every held-out candidate (600 per CT).
 SEG_EPOCHS=${SEG_EPOCHS:-20};  SEG_EPOCH_SIZE=${SEG_EPOCH_SIZE:-8000}
 # The classifier trains balanced 1:1 (the recipe), then continues with more non-nodules per nodule
@@ -39,12 +39,17 @@ CLS_RATIO_EPOCH_SIZE=${CLS_RATIO_EPOCH_SIZE:-10000}
 # the validation F1 swung by +-0.15 between epochs. Last, still at 1e-4, ratio=CLS_PRIOR_RATIO, about the
 # candidates' own ratio (~110 non-nodules per nodule), so that p_nodule >= 0.5 suits the real mix.
 CLS_SLOW_EPOCHS=${CLS_SLOW_EPOCHS:-6}; CLS_PRIOR_RATIO=${CLS_PRIOR_RATIO:-100}; CLS_PRIOR_EPOCHS=${CLS_PRIOR_EPOCHS:-9}
+# Then more small nodules, the classifier's misses until then (4-8.5 mm, a third juxta-pleural): SMALL_CTS
+# more training CTs (seed 121) with 4-8 nodules of 4-12 mm; then cycles of epochs of 20,000 at ratio 30 (~650
+# nodules an epoch; at ratio 100 an epoch of 10,000 shows only ~100) and epochs of 10,000 at
+# ratio=CLS_PRIOR_RATIO again to bring p_nodule back to the candidates' mix: 4+6, then 3+4 epochs.
+SMALL_CTS=${SMALL_CTS:-120}; CLS_SMALL_EPOCH_SIZE=${CLS_SMALL_EPOCH_SIZE:-20000}; CLS_SMALL_CYCLES=${CLS_SMALL_CYCLES:-"4+6 3+4"}
 MAL_EPOCHS=${MAL_EPOCHS:-12};  MAL_EPOCH_SIZE=${MAL_EPOCH_SIZE:-5000}; MAL_LR=${MAL_LR:-0.01}; MAL_MOMENTUM=${MAL_MOMENTUM:-0.9}
 FINETUNE_DEPTH=${FINETUNE_DEPTH:-4}
 INSTALL=${INSTALL:-1}
 
 data="$work/data" cache="$work/cache" runs="$work/runs" maldata="$work/mal-data" malcache="$work/mal-cache"
-alldata="$work/all-data" allcache="$work/all-cache"
+alldata="$work/all-data" allcache="$work/all-cache" smalldata="$work/small-data"
 log() { echo "[$(date +%H:%M:%S)] $*"; }
 
 # make_dataset DIR TRAIN_SEED TRAIN_COUNT HELD_SEED HELD_COUNT NODULES: training CTs in subset0, held-out CTs
@@ -107,9 +112,9 @@ train() {  # train COMMAND NAME MARKER key=value ...
 train train-seg demo-seg .warmup data="$data" cache="$cache" val_subsets=9 epochs=3 epoch_size=2400 batch_size=16
 train train-seg demo-seg .complete data="$data" cache="$cache" val_subsets=9 epochs="$SEG_EPOCHS" epoch_size="$SEG_EPOCH_SIZE" batch_size=16
 # 4. Nodule classifier (F1 over every held-out candidate): balanced; then ratio=CLS_RATIO; then the same on
-# both training sets; then lower learning rates; then ratio=CLS_PRIOR_RATIO. The balanced phase's last.pt
-# is kept as the malignancy model's start. The last epoch is shipped (7); CLS_PRIOR_EPOCHS ends the run at
-# the best validation F1 seen (best.pt starts afresh at epoch 12, where the validation set grows to 36 CTs).
+# both training sets; then lower learning rates; then ratio=CLS_PRIOR_RATIO; then small nodules added. The
+# balanced phase's last.pt is kept as the malignancy model's start. best.pt is shipped (7): the best
+# validation F1 from epoch 12 on, where the validation set grows to 36 CTs and best.pt starts afresh.
 train train-cls demo-cls .balanced data="$data" cache="$cache" val_subsets=9 epochs="$CLS_EPOCHS" epoch_size="$CLS_EPOCH_SIZE" \
 	val_every=2 batch_size="$CLS_BATCH"
 [ -f "$runs/demo-cls/balanced.pt" ] || cp "$runs/demo-cls/last.pt" "$runs/demo-cls/balanced.pt"
@@ -125,6 +130,36 @@ epoch=$((epoch + CLS_SLOW_EPOCHS))
 train train-cls demo-cls .slow2 "${cls_all[@]}" epochs=$epoch ratio="$CLS_RATIO" lr=0.0001
 epoch=$((epoch + CLS_PRIOR_EPOCHS))
 train train-cls demo-cls .prior "${cls_all[@]}" epochs=$epoch ratio="$CLS_PRIOR_RATIO" lr=0.0001
+# The small-nodule CTs join the training CTs as subset2 (same validation CTs, so best.pt keeps its score);
+# prepare-cache crops only the new CTs.
+if [ ! -f "$smalldata/.complete" ]; then
+	log "Generating $SMALL_CTS training CTs with small nodules in $smalldata"
+	rm -rf "$smalldata"
+	"$luna" phantom output="$smalldata" seed=121 count="$SMALL_CTS" size="$CT_SIZE" spacing=0.7,0.7,1.25 nodules=4-8 \
+		diameters=4-12 preview=false
+	touch "$smalldata/.complete"
+fi
+if [ ! -f "$alldata/.small" ]; then
+	mkdir -p "$alldata/subset2"
+	ln -sf "$smalldata/"*.mhd "$smalldata/"*.raw "$alldata/subset2/"
+	for t in annotations.csv annotations_with_malignancy.csv candidates.csv; do
+		tail -n +2 "$smalldata/$t" >>"$alldata/$t"
+	done
+	touch "$alldata/.small"
+fi
+"$luna" prepare-cache data="$alldata" cache="$allcache" kind=cls val_subsets=8,9    # ~10 GB more
+# Each cycle of CLS_SMALL_CYCLES ("ratio-30 epochs+ratio-100 epochs"): the ratio-30 epochs, validated only at
+# their last (val_every=that epoch; at ratio 30, p >= 0.5 takes too many non-nodules for its F1 to compete for
+# best.pt anyway), then the ratio-100 epochs.
+cycle=0
+for plan in $CLS_SMALL_CYCLES; do
+	cycle=$((cycle + 1))
+	epoch=$((epoch + ${plan%+*}))
+	train train-cls demo-cls .small$cycle data="$alldata" cache="$allcache" val_subsets=8,9 batch_size="$CLS_BATCH" \
+		epochs=$epoch epoch_size="$CLS_SMALL_EPOCH_SIZE" val_every=$epoch ratio=30 lr=0.0001
+	epoch=$((epoch + ${plan#*+}))
+	train train-cls demo-cls .final$cycle "${cls_all[@]}" epochs=$epoch ratio="$CLS_PRIOR_RATIO" lr=0.0001
+done
 # 5. Malignancy: the classifier fine-tuned (best.pt by ROC AUC, logged next to the diameter-only AUC).
 train train-mal demo-mal .complete data="$maldata" cache="$malcache" val_subsets=9 epochs="$MAL_EPOCHS" epoch_size="$MAL_EPOCH_SIZE" \
 	batch_size=16 lr="$MAL_LR" momentum="$MAL_MOMENTUM" init="$runs/demo-cls/balanced.pt" finetune_depth="$FINETUNE_DEPTH"
@@ -139,11 +174,11 @@ done
 # The U-Net ships its last epoch, not best.pt: the recipe picks best.pt by pixel recall, which an
 # early epoch wins by marking nearly everything (recall 0.99 at precision 0.02); later epochs keep
 # recall above 0.9 at a far better precision, which is what the grouping and classifier need.
-# The classifier ships its last epoch too (see 4).
+# The classifier ships best.pt (see 4).
 mkdir -p "$work/models"
 for k in seg cls mal; do
 	src="$runs/demo-$k/best.pt"
-	[ $k = mal ] || src="$runs/demo-$k/last.pt"
+	if [ $k = seg ]; then src="$runs/demo-$k/last.pt"; fi
 	"$luna" import-model input="$src" kind=$k output="$work/models/demo-$k.pt"
 done
 if [ "$INSTALL" = 1 ]; then
