@@ -121,7 +121,8 @@ train train-cls demo-cls .balanced data="$data" cache="$cache" val_subsets=9 epo
 epoch=$((CLS_EPOCHS + CLS_RATIO_EPOCHS))
 train train-cls demo-cls .ratio data="$data" cache="$cache" val_subsets=9 epochs=$epoch \
 	epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH" ratio="$CLS_RATIO"
-cls_all=(data="$alldata" cache="$allcache" val_subsets=8,9 epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1 batch_size="$CLS_BATCH")
+cls_data=(data="$alldata" cache="$allcache" val_subsets=8,9 batch_size="$CLS_BATCH")
+cls_all=("${cls_data[@]}" epoch_size="$CLS_RATIO_EPOCH_SIZE" val_every=1)
 epoch=$((epoch + CLS_ALL_EPOCHS))
 train train-cls demo-cls .complete "${cls_all[@]}" epochs=$epoch ratio="$CLS_RATIO"
 epoch=$((epoch + 4))
@@ -155,8 +156,8 @@ cycle=0
 for plan in $CLS_SMALL_CYCLES; do
 	cycle=$((cycle + 1))
 	epoch=$((epoch + ${plan%+*}))
-	train train-cls demo-cls .small$cycle data="$alldata" cache="$allcache" val_subsets=8,9 batch_size="$CLS_BATCH" \
-		epochs=$epoch epoch_size="$CLS_SMALL_EPOCH_SIZE" val_every=$epoch ratio=30 lr=0.0001
+	train train-cls demo-cls .small$cycle "${cls_data[@]}" epochs=$epoch epoch_size="$CLS_SMALL_EPOCH_SIZE" val_every=$epoch \
+		ratio=30 lr=0.0001
 	epoch=$((epoch + ${plan#*+}))
 	train train-cls demo-cls .final$cycle "${cls_all[@]}" epochs=$epoch ratio="$CLS_PRIOR_RATIO" lr=0.0001
 done
