@@ -71,6 +71,7 @@ public final class ChestPhantom {
 		private int minNodules = 1, maxNodules = 5;
 		private double minDiameterMm = 3, maxDiameterMm = 30;
 		private boolean solidOnly;
+		private double juxtaPleuralFraction = 0.2;
 		private int candidatesPerCt = 600;
 		private double noiseSigma = 15;
 
@@ -84,7 +85,8 @@ public final class ChestPhantom {
 			o.spacingX = spacingX; o.spacingY = spacingY; o.spacingZ = spacingZ;
 			o.minNodules = minNodules; o.maxNodules = maxNodules;
 			o.minDiameterMm = minDiameterMm; o.maxDiameterMm = maxDiameterMm;
-			o.solidOnly = solidOnly; o.candidatesPerCt = candidatesPerCt; o.noiseSigma = noiseSigma;
+			o.solidOnly = solidOnly; o.juxtaPleuralFraction = juxtaPleuralFraction;
+			o.candidatesPerCt = candidatesPerCt; o.noiseSigma = noiseSigma;
 			return o;
 		}
 
@@ -131,6 +133,19 @@ public final class ChestPhantom {
 			return o;
 		}
 
+		/**
+		 * Share of nodules placed against the chest wall (0–1; default 0.2). Juxta-pleural nodules are the ones
+		 * detectors miss most, so a training or test set may want more of them. The default keeps the CTs of
+		 * a seed what they were before this option existed.
+		 */
+		public Options withJuxtaPleuralFraction(double fraction) {
+			if (!(fraction >= 0 && fraction <= 1))
+				throw new IllegalArgumentException("The juxta-pleural share must be 0–1, not " + fraction);
+			Options o = copy();
+			o.juxtaPleuralFraction = fraction;
+			return o;
+		}
+
 		/** Non-nodule candidates per CT (raised to at least 55 per nodule). */
 		public Options withCandidatesPerCt(int n) {
 			if (n < 0 || n > 1_000_000) throw new IllegalArgumentException("Candidates per CT must be 0–1,000,000");
@@ -157,6 +172,7 @@ public final class ChestPhantom {
 		public double minDiameterMm() { return minDiameterMm; }
 		public double maxDiameterMm() { return maxDiameterMm; }
 		public boolean solidOnly() { return solidOnly; }
+		public double juxtaPleuralFraction() { return juxtaPleuralFraction; }
 		public int candidatesPerCt() { return candidatesPerCt; }
 		public double noiseSigma() { return noiseSigma; }
 
@@ -164,7 +180,7 @@ public final class ChestPhantom {
 		public String toString() {
 			return "ChestPhantom.Options[size(z,y,x)=" + depth + "x" + height + "x" + width + ", spacing(x,y,z)=" + spacingX + "/" +
 				spacingY + "/" + spacingZ + ", nodules=" + minNodules + ".." + maxNodules + ", diameter=" + minDiameterMm + ".." +
-				maxDiameterMm + " mm, solidOnly=" + solidOnly + ", candidatesPerCt=" + candidatesPerCt + ", noise=" + noiseSigma + "]";
+				maxDiameterMm + " mm, solidOnly=" + solidOnly + ", juxtaPleural=" + juxtaPleuralFraction + ", candidatesPerCt=" + candidatesPerCt + ", noise=" + noiseSigma + "]";
 		}
 	}
 
@@ -283,7 +299,7 @@ public final class ChestPhantom {
 			: (v < 0.65 ? NoduleShape.SMOOTH : v < 0.9 ? NoduleShape.LOBULATED : NoduleShape.SPICULATED);
 		if (calcified) shape = NoduleShape.SMOOTH;
 		if (type == NoduleType.GROUND_GLASS && shape == NoduleShape.SPICULATED) shape = NoduleShape.LOBULATED;
-		boolean juxta = rng.nextDouble() < 0.2;
+		boolean juxta = rng.nextDouble() < o.juxtaPleuralFraction;
 		return new NoduleSpec(diameter, type, shape, malignant, calcified, juxta, ratings(rng, malignant, calcified, diameter));
 	}
 

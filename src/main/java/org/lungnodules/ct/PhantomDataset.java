@@ -65,6 +65,7 @@ public final class PhantomDataset {
 		public Options withNodules(int min, int max) { return withPhantom(phantom.withNodules(min, max)); }
 		public Options withDiameterRange(double minMm, double maxMm) { return withPhantom(phantom.withDiameterRange(minMm, maxMm)); }
 		public Options withSolidOnly(boolean solidOnly) { return withPhantom(phantom.withSolidOnly(solidOnly)); }
+		public Options withJuxtaPleuralFraction(double fraction) { return withPhantom(phantom.withJuxtaPleuralFraction(fraction)); }
 
 		/** zlib-compressed data files (.zraw), as MetaImage's CompressedData. */
 		public Options withCompression(boolean compress) {

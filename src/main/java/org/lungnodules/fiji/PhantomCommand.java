@@ -43,6 +43,10 @@ public class PhantomCommand extends LunaCommand {
 	@Parameter(label = "solid_only", description = "Only solid nodules (no part-solid or ground-glass)")
 	private boolean solid_only = false;
 
+	@Parameter(label = "juxta_pleural", min = "0", max = "1", stepSize = "0.05",
+		description = "Share of nodules against the chest wall (0-1)")
+	private double juxta_pleural = 0.2;
+
 	@Parameter(label = "compress", description = "zlib-compress the voxel data (.zraw)")
 	private boolean compress = false;
 
@@ -61,7 +65,7 @@ public class PhantomCommand extends LunaCommand {
 		Progress progress = progress();
 		PhantomDataset.Options options = PhantomDataset.Options.defaults().withSize(zyx[0], zyx[1], zyx[2])
 			.withSpacing(xyz[0], xyz[1], xyz[2]).withNodules(n[0], n[1]).withDiameterRange(d[0], d[1])
-			.withSolidOnly(solid_only).withCompression(compress)
+			.withSolidOnly(solid_only).withJuxtaPleuralFraction(juxta_pleural).withCompression(compress)
 			.withProgress(f -> progress.report("Generating synthetic CTs", f)).withCancel(progress::isCanceled);
 		Path dir = output.toPath();
 		PhantomDataset.Result result = PhantomDataset.write(dir, seed, count, options);

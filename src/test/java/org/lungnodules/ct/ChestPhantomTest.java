@@ -238,6 +238,38 @@ class ChestPhantomTest {
 	}
 
 	@Test
+	void juxtaPleuralShareIsHonouredAndPlacesNodulesAgainstTheChestWall() {
+		for (double share : new double[] { 0, 0.6, 1 }) {
+			SplittableRandom rng = new SplittableRandom(9);
+			ChestPhantom.Options o = ChestPhantom.Options.defaults().withJuxtaPleuralFraction(share);
+			int juxta = 0;
+			for (int i = 0; i < 2000; i++) if (ChestPhantom.sampleNoduleSpec(rng, o).juxtaPleural()) juxta++;
+			// Binomial(2000, 0.6) has a standard deviation of 22; 0 and 1 are exact.
+			assertEquals(share * 2000, juxta, share == 0.6 ? 90 : 0, "share " + share);
+		}
+		ChestPhantom p = ChestPhantom.generate(11, 0, ChestPhantom.Options.defaults().withSize(64, 256, 256)
+			.withNodules(4, 4).withDiameterRange(6, 10).withJuxtaPleuralFraction(1));
+		assertFalse(p.nodules().isEmpty());
+		CtVolume v = p.volume();
+		for (Nodule n : p.nodules()) {
+			assertTrue(n.juxtaPleural());
+			// Against the chest wall: soft tissue (> -100 HU, not the nodule) lies within a radius and a bit of
+			// the centre in some in-plane direction.
+			double[] c = n.centerIrc();
+			double reachVoxels = (n.diameterMm() / 2 + 2) / v.geometry().spacing()[0];
+			boolean wall = false;
+			for (int a = 0; a < 32 && !wall; a++) {
+				double dy = Math.sin(a * Math.PI / 16), dx = Math.cos(a * Math.PI / 16);
+				for (double r = n.diameterMm() / 2 / 0.7 * 0.8; r <= reachVoxels && !wall; r += 0.5) {
+					int z = (int) Math.round(c[0]), y = (int) Math.round(c[1] + dy * r), x = (int) Math.round(c[2] + dx * r);
+					wall = p.noduleMask()[(z * v.height() + y) * v.width() + x] == 0 && hu(p, z, y, x) > -100;
+				}
+			}
+			assertTrue(wall, "no chest wall next to nodule " + n.id() + " of " + n.diameterMm() + " mm");
+		}
+	}
+
+	@Test
 	void badOptionsFailCleanlyAndCancelStops() {
 		ChestPhantom.Options o = ChestPhantom.Options.defaults();
 		assertThrows(IllegalArgumentException.class, () -> o.withSize(2000, 2000, 2000));
@@ -245,6 +277,8 @@ class ChestPhantomTest {
 		assertThrows(IllegalArgumentException.class, () -> o.withSpacing(0, 0.7, 1));
 		assertThrows(IllegalArgumentException.class, () -> o.withNodules(3, 2));
 		assertThrows(IllegalArgumentException.class, () -> o.withDiameterRange(10, 5));
+		assertThrows(IllegalArgumentException.class, () -> o.withJuxtaPleuralFraction(1.5));
+		assertThrows(IllegalArgumentException.class, () -> o.withJuxtaPleuralFraction(Double.NaN));
 		assertThrows(CancellationException.class, () -> ChestPhantom.generate(1, 0, o, () -> true));
 	}
 }
