@@ -267,11 +267,18 @@ public final class LunaData {
 		for (CandidateInfo c : candidates)
 			counts[(validation.contains(c.seriesUid()) ? 2 : 0) + (c.isNodule() ? 0 : 1)]++;
 		int validationSeries = (int) series.stream().filter(validation::contains).count();
-		String how = options.valSubsets().isEmpty() ? "every " + options.valStride() + "th series" : "subsets " +
+		String how = options.valSubsets().isEmpty() ? "every " + ordinal(options.valStride()) + " series" : "subsets " +
 			options.valSubsets().stream().sorted().map(String::valueOf).collect(Collectors.joining(","));
 		return String.format(Locale.ROOT, "%s: training %,d series: %,d nodules, %,d non-nodules; validation (%s) %,d series: " +
 			"%,d nodules, %,d non-nodules", root, series.size() - validationSeries, counts[0], counts[1], how, validationSeries, counts[2],
 			counts[3]);
+	}
+
+	/** 1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st: for the log line's "every 10th series". */
+	static String ordinal(int n) {
+		int lastTwo = n % 100, last = n % 10;
+		String suffix = lastTwo >= 11 && lastTwo <= 13 ? "th" : last == 1 ? "st" : last == 2 ? "nd" : last == 3 ? "rd" : "th";
+		return n + suffix;
 	}
 
 	/** Counts for logs: series on disk, validation series, nodules, negatives. */

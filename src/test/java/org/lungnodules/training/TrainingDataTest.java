@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.stream.IntStream;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -91,6 +92,8 @@ class TrainingDataTest {
 		assertEquals(String.format(Locale.ROOT, "%s: training 2 series: %d nodules, %d non-nodules; validation (subsets 1,3) 2 series: %d nodules, "
 			+ "%d non-nodules", folded, counts[0], counts[1], counts[2], counts[3]), d.splitSummary());
 		assertTrue(data.splitSummary().contains("; validation (every 10th series) 1 series: "), data.splitSummary());
+		assertEquals(List.of("1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th", "112th"),
+			IntStream.of(1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111, 112).mapToObj(LunaData::ordinal).toList());
 		assertThrows(IOException.class, () -> LunaData.open(root, LunaData.Options.defaults().withValSubsets(Set.of(9))));
 	}
 
