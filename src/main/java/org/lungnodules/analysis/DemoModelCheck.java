@@ -40,7 +40,8 @@ import org.lungnodules.nn.Networks;
  * (303), {@code size} z×y×x (64x256x256), {@code nodules} (2..5), {@code diameters} (4..25), {@code mal_n}
  * CTs whose nodules the malignancy AUCs use (40; the first {@code n} are the same CTs), {@code seg_n} of
  * those that also go through segmentation and grouping (8; the slow part), {@code seg}/{@code cls}/{@code mal}
- * model files (default: the demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores).
+ * model files (default: the demo weights in the jar), {@code device} (cpu), {@code threads} (0: all cores),
+ * {@code mirror} (true, as the demo runs: also classify each chunk's mirror images and average, {@link CtAnalysis#classify}).
  */
 public final class DemoModelCheck {
 
@@ -99,7 +100,8 @@ public final class DemoModelCheck {
 		List<Double> pMalignant = new ArrayList<>(), diameter = new ArrayList<>();
 		List<Boolean> malignant = new ArrayList<>();
 		try (Inference inference = b.build()) {
-			CtAnalysis analysis = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withKeepVolumes(false));
+			CtAnalysis analysis = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withKeepVolumes(false)
+				.withMirror(Boolean.parseBoolean(options.getOrDefault("mirror", "true"))));
 			for (int i = 0; i < Math.max(n, malN); i++) {
 				ChestPhantom phantom = ChestPhantom.generate(seed, i, phantomOptions);
 				CtVolume ct = phantom.volume();

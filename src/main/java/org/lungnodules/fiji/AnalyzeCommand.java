@@ -68,6 +68,10 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "fast", description = "Faster segmentation: only the slices with lung, and the box around the lungs (default off: the published recipe)")
 	private boolean fast = false;
 
+	@Parameter(label = "mirror", description = "Also classify each candidate's mirror images and average (4x the classification time; " +
+		"more accurate; default off: the published recipe)")
+	private boolean mirror = false;
+
 	@Parameter(label = "batch_size", description = "U-Net slices per batch; 0 = the published 8 (16 in fast mode)")
 	private int batch_size = 0;
 
@@ -121,7 +125,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		Path mal = mal_model == null ? null : Models.resolve(Networks.Kind.MAL, mal_model, true);
 		List<Luna16Tables.MalignancyAnnotation> truth = annotations == null ? null : readTruth(annotations.toPath());
 
-		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withFast(fast)
+		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)
 			.withThresholds(seg_threshold, threshold).withKeepVolumes(label_image && scans.size() <= 1);
 		if (batch_size > 0) settings = settings.withBatchSlices(batch_size);
 		Progress progress = progress();

@@ -48,6 +48,9 @@ public class DemoCommand extends LunaCommand {
 	@Parameter(label = "fast", description = "Faster segmentation (only the slices with lung, and the box around the lungs)")
 	private boolean fast = false;
 
+	@Parameter(label = "mirror", description = "Also classify each candidate's mirror images and average (as the demo models were checked)")
+	private boolean mirror = true;
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Demo")
 	private String summary;
 
@@ -71,8 +74,8 @@ public class DemoCommand extends LunaCommand {
 		Path mal = Models.resolve(Networks.Kind.MAL, null, false);
 		try (Inference inference = Models.open(device, 0, seg, cls, mal)) {
 			log.info("Demo: networks on " + inference.device() + ": " + seg + ", " + cls + (mal == null ? "" : ", " + mal));
-			result = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast).withKeepVolumes(false))
-				.analyze(phantom.volume(), progress());
+			result = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)
+				.withKeepVolumes(false)).analyze(phantom.volume(), progress());
 		}
 		CandidatesCsv.write(out, result);
 		List<Candidate> found = result.nodules(0.5);

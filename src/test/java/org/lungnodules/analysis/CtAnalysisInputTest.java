@@ -45,6 +45,44 @@ class CtAnalysisInputTest {
 	}
 
 	@Test
+	void mirrorAveragesTheFourInPlaneMirrorImagesOfEachChunk() {
+		ChestPhantom phantom = ChestPhantom.generate(3, 0, ChestPhantom.Options.defaults().withSize(40, 128, 128).withNodules(2, 2)
+			.withDiameterRange(8, 12));
+		CtVolume ct = phantom.volume();
+		List<Candidate> points = new ArrayList<>();
+		for (ChestPhantom.Candidate c : phantom.candidates().subList(0, 20))
+			points.add(Candidate.atPoint(points.size() + 1, ct.geometry(), c.x(), c.y(), c.z()));
+		List<Candidate> single = new CtAnalysis(inference, null).classify(ct, points, null);
+		List<Candidate> mirrored = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withMirror(true)).classify(ct, points, null);
+		int d = CtAnalysis.CHUNK[0], h = CtAnalysis.CHUNK[1], w = CtAnalysis.CHUNK[2];
+		double largestChange = 0;
+		for (int i = 0; i < points.size(); i++) {
+			float[] chunk = new float[Inference.CHUNK_VOXELS];
+			ct.copyBox(ct.cropStart(points.get(i).roundedCentreIrc(), CtAnalysis.CHUNK), CtAnalysis.CHUNK, chunk, 0, CtVolume.HU_MIN,
+				CtVolume.HU_MAX);
+			// The four views by index arithmetic: (flip y?, flip x?) in {no, yes}².
+			double sum = 0;
+			for (int view = 0; view < 4; view++) {
+				boolean flipY = view >= 2, flipX = view % 2 == 1;
+				float[] v = new float[chunk.length];
+				for (int z = 0; z < d; z++)
+					for (int y = 0; y < h; y++)
+						for (int x = 0; x < w; x++)
+							v[(z * h + y) * w + x] = chunk[(z * h + (flipY ? h - 1 - y : y)) * w + (flipX ? w - 1 - x : x)];
+				sum += inference.classify(v, 1).positive(0);
+			}
+			Candidate m = mirrored.get(i);
+			// (1e-5: a batch of 16 and a batch of 1 differ in the last float bits)
+			assertEquals(sum / 4, m.probability(), 1e-5, "candidate " + i);
+			// The reported logits are consistent with the averaged probability.
+			assertEquals(m.probability(), 1 / (1 + Math.exp(m.logitNonNodule() - m.logitNodule())), 1e-9);
+			assertEquals(inference.classify(chunk, 1).positive(0), single.get(i).probability(), 1e-5);
+			largestChange = Math.max(largestChange, Math.abs(m.probability() - single.get(i).probability()));
+		}
+		assertTrue(largestChange > 1e-3, "mirroring changed nothing: " + largestChange);
+	}
+
+	@Test
 	void ctSmallerThanAChunkFailsBeforeTheNetwork() {
 		CtAnalysis a = new CtAnalysis(inference, null);
 		CtVolume thin = CtVolume.ofShorts(new short[20 * 64 * 64], 64, 64, 20, Geometry.unit(), "thin");
