@@ -191,6 +191,8 @@ fi
 
 # 8. The three goals on synthetic CTs none of the runs saw (seed 303), against the phantoms' own truth:
 # classifier F1 over every candidate, segmentation recall for nodules >= 6 mm, malignancy AUC vs diameter.
+# The classifier is scored as demo classifies: each chunk and its three in-plane mirror images, averaged
+# (add mirror=false to the options for the published single view; docs/demo-models.md has both).
 "$luna" bench which=demo-models options="seg=$work/models/demo-seg.pt;cls=$work/models/demo-cls.pt;mal=$work/models/demo-mal.pt" \
 	| tee "$work/demo-models-check.txt"
 
