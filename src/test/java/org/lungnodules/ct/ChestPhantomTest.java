@@ -256,11 +256,11 @@ class ChestPhantomTest {
 			// Against the chest wall: soft tissue (> -100 HU, not the nodule) lies within a radius and a bit of
 			// the centre in some in-plane direction.
 			double[] c = n.centerIrc();
-			double reachVoxels = (n.diameterMm() / 2 + 2) / v.geometry().spacing()[0];
+			double mmPerVoxel = v.geometry().spacing()[0], reachVoxels = (n.diameterMm() / 2 + 2) / mmPerVoxel;
 			boolean wall = false;
 			for (int a = 0; a < 32 && !wall; a++) {
 				double dy = Math.sin(a * Math.PI / 16), dx = Math.cos(a * Math.PI / 16);
-				for (double r = n.diameterMm() / 2 / 0.7 * 0.8; r <= reachVoxels && !wall; r += 0.5) {
+				for (double r = n.diameterMm() / 2 / mmPerVoxel * 0.8; r <= reachVoxels && !wall; r += 0.5) {
 					int z = (int) Math.round(c[0]), y = (int) Math.round(c[1] + dy * r), x = (int) Math.round(c[2] + dx * r);
 					wall = p.noduleMask()[(z * v.height() + y) * v.width() + x] == 0 && hu(p, z, y, x) > -100;
 				}
