@@ -44,9 +44,14 @@ public final class LidcXml {
 		return this;
 	}
 
-	/** The outline of the square x0..x1 × y0..y1, clockwise, corners only. */
+	/** The outline of the square x0..x1 × y0..y1: every boundary pixel, clockwise, as LIDC's edge maps are traced. */
 	public LidcXml square(double z, boolean inclusion, int x0, int y0, int x1, int y1) {
-		return roi(z, inclusion, x0, y0, x1, y0, x1, y1, x0, y1);
+		java.util.List<Integer> p = new java.util.ArrayList<>();
+		for (int x = x0; x < x1; x++) { p.add(x); p.add(y0); }
+		for (int y = y0; y < y1; y++) { p.add(x1); p.add(y); }
+		for (int x = x1; x > x0; x--) { p.add(x); p.add(y1); }
+		for (int y = y1; y > y0; y--) { p.add(x0); p.add(y); }
+		return roi(z, inclusion, p.stream().mapToInt(Integer::intValue).toArray());
 	}
 
 	public LidcXml nonNodule(String id, double z, int x, int y) {
