@@ -9,14 +9,22 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import org.lungnodules.analysis.CtAnalysis;
 import org.lungnodules.analysis.EvaluationException;
 import org.lungnodules.analysis.EvaluationOutput;
 import org.lungnodules.analysis.FrocEvaluation;
+import org.lungnodules.analysis.LidcSegmentationEvaluation;
 import org.lungnodules.analysis.MalignancyEvaluation;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
+import org.lungnodules.io.LidcReadings;
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.Luna16Tables.Annotation;
 import org.lungnodules.io.Luna16Tables.Mark;
 import org.lungnodules.io.ScoredMarks;
+import org.lungnodules.nn.DemoModels;
+import org.lungnodules.nn.Inference;
+import org.lungnodules.nn.Networks;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
@@ -24,8 +32,9 @@ import org.scijava.plugin.Plugin;
 import org.scijava.widget.FileWidget;
 
 /**
- * Scores detections the way the LUNA16 challenge does (FROC, CPM with a bootstrap interval), or
- * malignancy scores by ROC against the book's malignancy table. The engine is
+ * Scores detections the way the LUNA16 challenge does (FROC, CPM with a bootstrap interval),
+ * malignancy scores by ROC against the book's malignancy table, or (mode=segmentation) the U-Net's
+ * mask against the LIDC radiologists' consensus ({@link LidcSegmentationEvaluation}). The engine is
  * {@link FrocEvaluation} / {@link MalignancyEvaluation}; files are written by
  * {@link EvaluationOutput}. Works headless; in a desktop Fiji the results also open as a table
  * and a plot.
@@ -34,13 +43,16 @@ import org.scijava.widget.FileWidget;
 	description = "Score detections with the LUNA16 FROC/CPM protocol, or malignancy scores by ROC")
 public class EvaluateCommand extends LunaCommand {
 
-	static final String FROC = "froc", MALIGNANCY = "malignancy", MALIGNANCY_SCORE = "p_malignant";
+	static final String FROC = "froc", MALIGNANCY = "malignancy", SEGMENTATION = "segmentation", MALIGNANCY_SCORE = "p_malignant";
 
-	@Parameter(label = "results", description = "Marks as CSV: seriesuid,coordX,coordY,coordZ,probability (p_malignant for " +
+	/** mode=segmentation writes this per-nodule table into output=. */
+	static final String SEGMENTATION_CSV = "segmentation.csv";
+
+	@Parameter(label = "results", required = false, description = "Marks as CSV: seriesuid,coordX,coordY,coordZ,probability (p_malignant for " +
 		"malignancy); several files separated by commas are read as one")
 	private String results;
 
-	@Parameter(label = "annotations", style = FileWidget.OPEN_STYLE,
+	@Parameter(label = "annotations", required = false, style = FileWidget.OPEN_STYLE,
 		description = "annotations.csv (froc) or annotations_with_malignancy.csv (malignancy)")
 	private File annotations;
 
@@ -56,8 +68,26 @@ public class EvaluateCommand extends LunaCommand {
 	@Parameter(label = "all_series", description = "Evaluate every annotated series; those without marks count with 0 marks")
 	private boolean all_series = false;
 
-	@Parameter(label = "mode", choices = { FROC, MALIGNANCY }, description = "froc: detection; malignancy: ROC of p_malignant")
+	@Parameter(label = "mode", choices = { FROC, MALIGNANCY, SEGMENTATION }, description = "froc: detection; malignancy: ROC of p_malignant; " +
+		"segmentation: the U-Net's mask against the LIDC readers' consensus (input=, readings=, seg_model=)")
 	private String mode = FROC;
+
+	@Parameter(label = "input", required = false, description = "segmentation: the CT (a .mhd/.mha, .nii/.nii.gz or DICOM series)")
+	private File input;
+
+	@Parameter(label = "readings", required = false, style = FileWidget.OPEN_STYLE,
+		description = "segmentation: the LIDC-IDRI XML readings of that CT")
+	private File readings;
+
+	@Parameter(label = "seg_model", required = false, style = FileWidget.OPEN_STYLE,
+		description = "segmentation: the U-Net (.state or .pt); default: the published one in the models folder")
+	private File seg_model;
+
+	@Parameter(label = "seg_threshold", description = "segmentation: U-Net probability above which a voxel is in the mask")
+	private double seg_threshold = 0.5;
+
+	@Parameter(label = "device", choices = { "auto", "cpu", "gpu" }, description = "segmentation: auto = GPU when one is visible")
+	private String device = "auto";
 
 	@Parameter(label = "bootstrap", min = "0", description = "Resamples for the 95% confidence interval (0: none)")
 	private int bootstrap = 1000;
@@ -73,6 +103,10 @@ public class EvaluateCommand extends LunaCommand {
 
 	@Override
 	protected void execute() throws Exception {
+		if (mode != null && mode.trim().equalsIgnoreCase(SEGMENTATION)) {
+			segmentation();
+			return;
+		}
 		List<Path> resultFiles = resultFiles(results);
 		if (annotations == null) throw new EvaluationException("evaluate needs annotations=...");
 		if (output == null) throw new EvaluationException("evaluate needs output=...");
@@ -109,7 +143,31 @@ public class EvaluateCommand extends LunaCommand {
 			if (table != null) report = report + "\n" + table;
 			if (!GraphicsEnvironment.isHeadless()) EvaluationDisplay.showMalignancy(r, MALIGNANCY_SCORE);
 		}
-		else throw new EvaluationException("mode must be froc or malignancy, not '" + mode + "'");
+		else throw new EvaluationException("mode must be froc, malignancy or segmentation, not '" + mode + "'");
+	}
+
+	/** mode=segmentation: the U-Net against the readers, on the slices of their nodules only. */
+	private void segmentation() throws Exception {
+		if (input == null) throw new BadValue("mode=segmentation needs input=CT");
+		if (readings == null) throw new BadValue("mode=segmentation needs readings=XML (the LIDC-IDRI readings of the CT)");
+		if (output == null) throw new BadValue("evaluate needs output=...");
+		if (!(seg_threshold >= 0 && seg_threshold < 1)) throw new BadValue("seg_threshold must be in [0, 1): " + seg_threshold);
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, true);
+		if (seg_model == null && seg.equals(DemoModels.path(Networks.Kind.SEG)))
+			throw new BadValue("mode=segmentation judges a U-Net against radiologists; the demo U-Net was trained on synthetic CTs only. " +
+				"Run ./luna fetch-models for the published weights, or give seg_model=FILE");
+		progress().report("Reading the CT", 0);
+		CtVolume ct = CtReader.read(input.toPath()).volume();
+		LidcReadings xml = LidcReadings.read(readings.toPath());
+		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withThresholds(seg_threshold, 0.5);
+		try (Inference inference = Models.open(device, 0, seg, null, null)) {
+			LidcSegmentationEvaluation.Result r = LidcSegmentationEvaluation.evaluate(new CtAnalysis(inference, settings), ct, xml, progress());
+			Path folder = output.toPath();
+			java.nio.file.Files.createDirectories(folder);
+			LidcSegmentationEvaluation.writeCsv(folder.resolve(SEGMENTATION_CSV), r);
+			report = LidcSegmentationEvaluation.report(r);
+			org.lungnodules.io.AtomicFiles.writeString(folder.resolve(EvaluationOutput.REPORT), report);
+		}
 	}
 
 	public String report() { return report; }
