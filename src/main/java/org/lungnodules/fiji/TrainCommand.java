@@ -86,6 +86,11 @@ abstract class TrainCommand extends LunaCommand {
 
 	protected abstract Networks.Kind kind();
 
+	/** The training data; train-seg overrides this for masks=lidc. */
+	protected TrainingData openData(java.nio.file.Path folder, java.nio.file.Path cacheFolder, LunaData.Options options) throws java.io.IOException {
+		return TrainingData.open(folder, cacheFolder, options);
+	}
+
 	/** Extra settings of a subclass (init, finetune_depth). */
 	protected void configure(TrainingSettings s) {}
 
@@ -124,10 +129,11 @@ abstract class TrainCommand extends LunaCommand {
 		catch (IllegalArgumentException e) {
 			throw new BadValue(e.getMessage());
 		}
-		try (TrainingData samples = TrainingData.open(data.toPath(), cache == null ? null : cache.toPath(), options)) {
+		try (TrainingData samples = openData(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
 			if (!missing.isEmpty()) log.warn(missing);
 			log.info(samples.data().splitSummary());
+			if (samples.maskSummary() != null) log.info(samples.maskSummary());
 			SampleSource train = samples.training(s, epoch_size);
 			SampleSource validation = samples.validation(kind, val_samples);
 			run(s, train, validation);

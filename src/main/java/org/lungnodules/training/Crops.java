@@ -45,21 +45,28 @@ public interface Crops {
 
 	/** Crops straight from the CT files, holding at most {@code maxVolumes} CTs in memory (least recently used go). */
 	static Crops fromCts(LunaData data, int maxVolumes) {
-		return new CtCrops(data, maxVolumes);
+		return new CtCrops(data, maxVolumes, null);
 	}
 
 	/** {@link #fromCts} with the default of 2 CTs in memory. */
 	static Crops fromCts(LunaData data) {
-		return new CtCrops(data, 2);
+		return new CtCrops(data, 2, null);
+	}
+
+	/** {@link #fromCts}, with the LIDC readers' consensus as the mask of the series that have readings ({@code masks=lidc}). */
+	static Crops fromCts(LunaData data, int maxVolumes, LidcMasks masks) {
+		return new CtCrops(data, maxVolumes, masks);
 	}
 
 	/** Reads CTs on demand and keeps the most recently used few. */
 	final class CtCrops implements Crops {
 		private final LunaData data;
 		private final int maxVolumes;
+		private final LidcMasks masks;
 		private final Map<String, CompletableFuture<LoadedCt>> loaded;
 
-		CtCrops(LunaData data, int maxVolumes) {
+		CtCrops(LunaData data, int maxVolumes, LidcMasks masks) {
+			this.masks = masks;
 			if (maxVolumes < 1) throw new IllegalArgumentException("At least one CT must fit in memory, not " + maxVolumes);
 			this.data = data;
 			this.maxVolumes = maxVolumes;
@@ -90,7 +97,7 @@ public interface Crops {
 			}
 			if (mine) {
 				try {
-					f.complete(LoadedCt.read(data.ctPath(uid), data.nodules(uid)));
+					f.complete(LoadedCt.read(data.ctPath(uid), data.nodules(uid), masks == null ? null : masks.readingsOf(uid)));
 				}
 				catch (IOException | RuntimeException e) {
 					f.completeExceptionally(e);

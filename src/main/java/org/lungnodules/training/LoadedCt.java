@@ -8,6 +8,7 @@ import java.util.List;
 
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.io.LidcReadings;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 import org.lungnodules.io.MetaImage;
 
@@ -28,6 +29,7 @@ public final class LoadedCt {
 	private final int depth, height, width;
 	private final CtVolume volume;
 	private final List<CandidateInfo> nodules;
+	private final Path readings;
 	private volatile BitSet mask;
 	private volatile int[] positiveSlices;
 
@@ -35,6 +37,16 @@ public final class LoadedCt {
 	 * @param nodules the annotated nodules of this series, for the segmentation mask
 	 */
 	public LoadedCt(CtVolume source, List<CandidateInfo> nodules) {
+		this(source, nodules, null);
+	}
+
+	/**
+	 * @param nodules the annotated nodules of this series (crop centres; also the threshold mask's seeds)
+	 * @param readings LIDC readings whose consensus is the mask instead of the book's threshold
+	 *        mask ({@link LidcMasks}), or null for the threshold mask
+	 */
+	public LoadedCt(CtVolume source, List<CandidateInfo> nodules, Path readings) {
+		this.readings = readings;
 		this.uid = source.seriesUid();
 		this.depth = source.depth();
 		this.height = source.height();
@@ -57,6 +69,14 @@ public final class LoadedCt {
 	public static LoadedCt read(Path mhd, List<CandidateInfo> nodules) throws IOException {
 		return new LoadedCt(MetaImage.readVolume(mhd), nodules);
 	}
+
+	/** Reads a CT file, with LIDC readings as its mask's truth when {@code readings} is not null. */
+	public static LoadedCt read(Path mhd, List<CandidateInfo> nodules, Path readings) throws IOException {
+		return new LoadedCt(MetaImage.readVolume(mhd), nodules, readings);
+	}
+
+	/** True when the mask is the LIDC readers' consensus rather than the threshold mask. */
+	public boolean hasReadingsMask() { return readings != null; }
 
 	public String seriesUid() { return uid; }
 	public int depth() { return depth; }
@@ -122,6 +142,7 @@ public final class LoadedCt {
 		BitSet m = mask;
 		if (m == null) {
 			synchronized (this) {
+				if (mask == null && readings != null) mask = readingsMask();
 				if (mask == null) {
 					List<int[]> centres = new ArrayList<>();
 					for (CandidateInfo n : nodules) {
@@ -138,6 +159,18 @@ public final class LoadedCt {
 			}
 		}
 		return m;
+	}
+
+	private BitSet readingsMask() {
+		try {
+			LidcReadings r = LidcReadings.read(readings);
+			if (!r.seriesUid().isEmpty() && !r.seriesUid().equals(uid))
+				throw new IOException(readings + ": the readings are of series " + r.seriesUid() + ", but they were found for the CT " + uid);
+			return LidcMasks.consensusMask(r, volume.geometry(), new int[] { depth, height, width });
+		}
+		catch (IOException e) {
+			throw new IllegalStateException(e.getMessage(), e);
+		}
 	}
 
 	/** Slices (ascending) that hold at least one mask voxel: the book's segmentation validation slices. */

@@ -15,18 +15,43 @@ public final class TrainingData implements Closeable {
 
 	private final LunaData data;
 	private final Crops crops;
+	private final LidcMasks masks;
 
-	private TrainingData(LunaData data, Crops crops) {
+	private TrainingData(LunaData data, Crops crops, LidcMasks masks) {
 		this.data = data;
 		this.crops = crops;
+		this.masks = masks;
 	}
 
 	/** @param cache a folder filled by prepare-cache, or null to crop from the CTs directly */
 	public static TrainingData open(Path dataFolder, Path cache, LunaData.Options options) throws IOException {
 		LunaData data = LunaData.open(dataFolder, options == null ? LunaData.Options.defaults() : options);
 		Crops crops = cache == null ? Crops.fromCts(data) : ChunkCache.open(cache, data);
-		return new TrainingData(data, crops);
+		return new TrainingData(data, crops, null);
 	}
+
+	/**
+	 * {@link #open(Path, Path, LunaData.Options)} with segmentation masks from the LIDC readings
+	 * where a series has them ({@code train-seg masks=lidc}, see {@link LidcMasks}). Crops come from
+	 * the CTs: the prepared cache stores threshold masks, so it cannot be combined with this.
+	 *
+	 * @param readingsFolder a folder of LIDC XML files, or null for the XML files next to the CTs
+	 */
+	public static TrainingData openWithLidcMasks(Path dataFolder, Path cache, LunaData.Options options, Path readingsFolder) throws IOException {
+		if (cache != null)
+			throw new IOException("masks=lidc crops from the CTs: the cache " + cache + " holds the threshold masks; leave cache= empty");
+		LunaData data = LunaData.open(dataFolder, options == null ? LunaData.Options.defaults() : options);
+		LidcMasks masks = LidcMasks.find(data, readingsFolder);
+		return new TrainingData(data, Crops.fromCts(data, 2, masks), masks);
+	}
+
+	/** Where the segmentation masks come from, for the log: null with the threshold masks only. */
+	public String maskSummary() {
+		return masks == null ? null : masks.summary();
+	}
+
+	/** The crops the sources read (for tests and tools). */
+	public Crops crops() { return crops; }
 
 	public LunaData data() { return data; }
 
