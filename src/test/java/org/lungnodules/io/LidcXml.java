@@ -12,8 +12,13 @@ public final class LidcXml {
 	private boolean inSession, inNodule;
 
 	public LidcXml() {
+		this("1.2.3");
+	}
+
+	/** Readings whose header names this series. */
+	public LidcXml(String seriesUid) {
 		sb.append("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LidcReadMessage xmlns=\"http://www.nih.gov\">\n")
-			.append("<ResponseHeader><Version>1.8.1</Version><SeriesInstanceUid>1.2.3</SeriesInstanceUid></ResponseHeader>\n");
+			.append("<ResponseHeader><Version>1.8.1</Version><SeriesInstanceUid>").append(seriesUid).append("</SeriesInstanceUid></ResponseHeader>\n");
 	}
 
 	public LidcXml reader(String id) {
