@@ -88,6 +88,11 @@ public final class ImagePlusAdapter {
 		return new CtVolume(img, geometryOf(cal, info), seriesUidOf(imp.getTitle()));
 	}
 
+	/** The geometry of an image as {@link #fromImagePlus} would give it, without copying its voxels. */
+	static Geometry geometryOf(ImagePlus imp) {
+		return geometryOf(imp.getCalibration(), parseInfo(imp.getInfoProperty()));
+	}
+
 	// ---------------------------------------------------------------- to ImageJ
 
 	private static ImagePlus build(RandomAccessibleInterval<? extends RealType<?>> img, String title, double[] origin, double[] spacing,
