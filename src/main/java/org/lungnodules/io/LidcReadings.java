@@ -181,11 +181,17 @@ public final class LidcReadings {
 			version = text(child(header, "Version"));
 		}
 		List<Reading> readings = new ArrayList<>();
+		java.util.Set<String> readerIds = new java.util.HashSet<>();
 		int sessionNo = 0;
 		for (Element session : children(root, "readingSession")) {
 			sessionNo++;
 			String reader = text(child(session, "servicingRadiologistID"));
-			if (reader.isEmpty()) reader = "reader" + sessionNo; // some files blank it; sessions stay distinct
+			// Some files blank the ID or repeat it; each session is one reader, so keep them distinct.
+			if (reader.isEmpty()) reader = "reader" + sessionNo;
+			if (!readerIds.add(reader)) {
+				reader = reader + " (session " + sessionNo + ")";
+				readerIds.add(reader);
+			}
 			String where = "readingSession " + sessionNo + " (reader " + reader + ")";
 			List<Nodule> nodules = new ArrayList<>();
 			List<Mark> small = new ArrayList<>(), non = new ArrayList<>();

@@ -25,7 +25,7 @@ import org.lungnodules.io.LidcReadings.LidcException;
 import org.lungnodules.io.LidcXml;
 import org.lungnodules.io.Luna16Tables;
 
-class LidcConsensusTest {
+public class LidcConsensusTest {
 
 	static final String SERIES = "1.3.6.1.4.1.14519.5.2.1.6279.6001.179049373636438705059720603192";
 
@@ -33,7 +33,7 @@ class LidcConsensusTest {
 	Path dir;
 
 	/** The CT's geometry and shape as summary.json gives them (what a correct DICOM reader yields). */
-	static Object[] summaryGeometry() throws IOException {
+	public static Object[] summaryGeometry() throws IOException {
 		String json = Files.readString(SharedData.require("real/LIDC-IDRI-0001/summary.json"));
 		double[] shape = numbers(json, "shape_irc"), spacing = numbers(json, "spacing_zyx"), offset = numbers(json, "offset_xyz");
 		Geometry g = Geometry.of(offset, new double[] { spacing[2], spacing[1], spacing[0] });

@@ -71,6 +71,43 @@ class ShowLidcReadingsCommandTest {
 		}
 	}
 
+	/**
+	 * The real readings of LIDC-IDRI-0001 on an empty image of its geometry (summary.json): one
+	 * polygon per contour of more than one point, on the slice of its imageZposition, counted from
+	 * the file's text (slice = (z - origin z) / 2.5).
+	 */
+	@Test
+	void realReadingsOnTheirSlices() throws Exception {
+		Path xml = org.lungnodules.SharedData.require("real/LIDC-IDRI-0001/reader-annotations.xml");
+		String text = java.nio.file.Files.readString(xml);
+		List<Integer> expected = new ArrayList<>();
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("<roi>(.*?)</roi>", java.util.regex.Pattern.DOTALL).matcher(text);
+		while (m.find()) {
+			String roi = m.group(1);
+			if (roi.split("<edgeMap>", -1).length - 1 < 2) continue;
+			java.util.regex.Matcher z = java.util.regex.Pattern.compile("<imageZposition>\\s*([-0-9.]+)").matcher(roi);
+			assertTrue(z.find());
+			expected.add((int) Math.round((Double.parseDouble(z.group(1)) + 340.0) / 2.5) + 1);
+		}
+		Object[] gs = org.lungnodules.analysis.LidcConsensusTest.summaryGeometry();
+		int[] shape = (int[]) gs[1];
+		CtVolume ct = CtVolume.ofShorts(new short[shape[0] * shape[1] * shape[2]], shape[2], shape[1], shape[0], (Geometry) gs[0], "lidc");
+		ImagePlus imp = ImagePlusAdapter.toImagePlus(ct);
+		try (Context context = new Context()) {
+			Module module = new CommandRunner(context).run("show-lidc-readings", Map.of("readings", xml.toString()),
+				cmd -> ((UsesCurrentImage) cmd).useImage(imp));
+			List<Integer> got = new ArrayList<>();
+			for (Roi r : imp.getOverlay().toArray()) if (r instanceof PolygonRoi && !(r instanceof PointRoi)) got.add(r.getPosition());
+			expected.sort(null);
+			got.sort(null);
+			assertEquals(32, expected.size());
+			assertEquals(expected, got);
+			ShowLidcReadingsCommand cmd = (ShowLidcReadingsCommand) ((CommandModule) module).getCommand();
+			assertEquals(1, cmd.consensusRois().size());
+			assertEquals(4, cmd.table().getValue("readers", 0));
+		}
+	}
+
 	@Test
 	void withoutAnImageItSaysWhatToDo() throws IOException {
 		Path xml = new LidcXml().reader("A").nodule("a", 5).square(-6, true, 10, 10, 14, 14).write(dir.resolve("r.xml"));

@@ -93,6 +93,14 @@ class LidcReadingsTest {
 	}
 
 	@Test
+	void repeatedOrBlankReaderIdsStayDistinct() throws IOException {
+		Path f = new LidcXml().reader("X").nodule("1", 3).square(0, true, 1, 1, 5, 5).reader("X").nodule("2", 3).square(0, true, 1, 1, 5, 5)
+			.reader("").write(dir.resolve("same.xml"));
+		LidcReadings r = LidcReadings.read(f);
+		assertEquals(List.of("X", "X (session 2)", "reader3"), r.readings().stream().map(LidcReadings.Reading::readerId).toList());
+	}
+
+	@Test
 	void worksWithoutTheNamespace() throws IOException {
 		String text = new LidcXml().reader("A").nodule("n1", 2).square(0, true, 1, 1, 5, 5).text().replace(" xmlns=\"http://www.nih.gov\"", "");
 		Path f = Files.writeString(dir.resolve("plain.xml"), text);
