@@ -95,6 +95,35 @@ class LidcTrainingMasksTest {
 		}
 	}
 
+	/** ./luna train-seg masks=lidc trains one short epoch and logs where the masks came from. */
+	@Test
+	void trainSegWithLidcMasksFromTheCommandLine() throws IOException {
+		readings(A).write(data.resolve(A + ".xml"));
+		java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(), err = new java.io.ByteArrayOutputStream();
+		// The SciJava LogService writes to the process's stderr, so catch that too.
+		java.io.PrintStream stderr = System.err, stdout = System.out;
+		java.io.PrintStream both = new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8);
+		int code;
+		try {
+			System.setErr(both);
+			System.setOut(both);
+			code = org.lungnodules.fiji.LunaCli.run(new String[] { "train-seg", "data=" + data, "masks=lidc", "output=" + dir.resolve("runs"),
+				"name=lidc", "epochs=1", "epoch_size=4", "batch_size=2", "val_stride=2", "device=cpu" },
+				new java.io.PrintStream(out, true, java.nio.charset.StandardCharsets.UTF_8), both);
+		}
+		finally {
+			System.setErr(stderr);
+			System.setOut(stdout);
+		}
+		String log = out.toString(java.nio.charset.StandardCharsets.UTF_8) + err.toString(java.nio.charset.StandardCharsets.UTF_8);
+		assertEquals(0, code, log);
+		assertTrue(log.contains("1 series with LIDC readers' consensus masks, 1 with the book's"), log);
+		assertTrue(Files.isRegularFile(dir.resolve("runs/lidc/last.pt")), log);
+		int bad = org.lungnodules.fiji.LunaCli.run(new String[] { "train-seg", "data=" + data, "masks=both", "output=" + dir.resolve("runs") },
+			new java.io.PrintStream(out, true), new java.io.PrintStream(err, true));
+		assertEquals(2, bad);
+	}
+
 	@Test
 	void readingsOfAnotherSeriesAreRefused() throws IOException {
 		readings("9.9.9").write(data.resolve(A + ".xml"));
