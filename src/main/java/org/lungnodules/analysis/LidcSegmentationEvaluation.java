@@ -19,6 +19,9 @@ import org.lungnodules.io.LidcReadings;
  * How well the U-Net's mask (probability &gt; the segmentation threshold) matches the radiologists'
  * consensus, nodule by nodule: Dice, volume and longest axial diameter.
  * <p>
+ * Volumes and diameters are reported for the U-Net's voxels in the box, and for its parts that touch
+ * the consensus (see {@link NoduleScore}).
+ * <p>
  * Each nodule is judged inside its <b>box</b>: the bounding box of all its readers' masks grown
  * by {@link #MARGIN_MM} (5 mm) on every side, at least one voxel, clipped to the CT. The margin
  * lets over-segmentation next to the nodule count against Dice and volume, while the U-Net's marks
@@ -34,11 +37,16 @@ public final class LidcSegmentationEvaluation {
 	public static final double MARGIN_MM = 5.0;
 
 	public static final String CSV_HEADER = "seriesuid,nodule,readers,coordX,coordY,coordZ,mal_bool,slice_first,slice_last,dice," +
-		"volume_unet_mm3,volume_consensus_mm3,volume_readers_mm3,diameter_unet_mm,diameter_consensus_mm,diameter_readers_mm";
+		"volume_unet_mm3,volume_unet_touching_mm3,volume_consensus_mm3,volume_readers_mm3,diameter_unet_mm,diameter_consensus_mm,diameter_readers_mm";
 
-	/** One nodule's scores. Reader arrays are in the cluster's reader order. */
+	/**
+	 * One nodule's scores. Dice and {@code unetVolumeMm3} count every U-Net voxel in the box;
+	 * {@code touchingVolumeMm3} and {@code unetDiameterMm} only the U-Net's connected parts
+	 * (6-connected, within the box) that touch the consensus, which is the U-Net's nodule without
+	 * unrelated marks that happen to fall into the box. Reader arrays are in the cluster's reader order.
+	 */
 	public record NoduleScore(int nodule, Cluster cluster, int[] boxStart, int[] boxSize, double dice, double unetVolumeMm3,
-		double unetDiameterMm) {}
+		double touchingVolumeMm3, double unetDiameterMm) {}
 
 	public record Result(String seriesUid, List<NoduleScore> scores, int segmentedSlices, int totalSlices, double threshold,
 		List<String> warnings) {
@@ -106,9 +114,38 @@ public final class LidcSegmentationEvaluation {
 					}
 			double dice = predicted + truth == 0 ? 1.0 : 2.0 * both / (predicted + truth);
 			Mask unetMask = Mask.of(start, size, unet);
-			scores.add(new NoduleScore(i + 1, c, start, size, dice, unetMask.volumeMm3(g), unetMask.longestAxialDiameterMm(g)));
+			Mask touching = Mask.of(start, size, touching(unet, size, start, c.consensus()));
+			scores.add(new NoduleScore(i + 1, c, start, size, dice, unetMask.volumeMm3(g), touching.volumeMm3(g),
+				touching.longestAxialDiameterMm(g)));
 		}
 		return new Result(ct.seriesUid(), List.copyOf(scores), segmented, shape[0], threshold, List.copyOf(warnings));
+	}
+
+	/** The voxels of {@code mask} (box C order) 6-connected to a voxel that is also in {@code consensus}. */
+	static boolean[] touching(boolean[] mask, int[] size, int[] start, Mask consensus) {
+		boolean[] out = new boolean[mask.length];
+		int plane = size[1] * size[2];
+		java.util.ArrayDeque<Integer> queue = new java.util.ArrayDeque<>();
+		for (int i = 0; i < mask.length; i++)
+			if (mask[i] && consensus.contains(start[0] + i / plane, start[1] + (i / size[2]) % size[1], start[2] + i % size[2])) {
+				out[i] = true;
+				queue.add(i);
+			}
+		while (!queue.isEmpty()) {
+			int i = queue.poll();
+			int z = i / plane, y = (i / size[2]) % size[1], x = i % size[2];
+			int[][] steps = { { -1, 0, 0 }, { 1, 0, 0 }, { 0, -1, 0 }, { 0, 1, 0 }, { 0, 0, -1 }, { 0, 0, 1 } };
+			for (int[] d : steps) {
+				int zz = z + d[0], yy = y + d[1], xx = x + d[2];
+				if (zz < 0 || yy < 0 || xx < 0 || zz >= size[0] || yy >= size[1] || xx >= size[2]) continue;
+				int j = (zz * size[1] + yy) * size[2] + xx;
+				if (mask[j] && !out[j]) {
+					out[j] = true;
+					queue.add(j);
+				}
+			}
+		}
+		return out;
 	}
 
 	/** Writes the per-nodule CSV ({@link #CSV_HEADER}) atomically. */
@@ -117,9 +154,10 @@ public final class LidcSegmentationEvaluation {
 			w.write(CSV_HEADER + "\n");
 			for (NoduleScore s : r.scores()) {
 				Cluster c = s.cluster();
-				w.write(String.format(Locale.ROOT, "%s,%d,%d,%.3f,%.3f,%.3f,%s,%d,%d,%.4f,%.1f,%.1f,%s,%.2f,%.2f,%s%n", r.seriesUid(), s.nodule(),
+				w.write(String.format(Locale.ROOT, "%s,%d,%d,%.3f,%.3f,%.3f,%s,%d,%d,%.4f,%.1f,%.1f,%.1f,%s,%.2f,%.2f,%s%n", r.seriesUid(), s.nodule(),
 					c.readers(), c.centre()[0], c.centre()[1], c.centre()[2], c.malignant() ? "True" : "False", s.boxStart()[0],
-					s.boxStart()[0] + s.boxSize()[0] - 1, s.dice(), s.unetVolumeMm3(), c.consensusVolumeMm3(), join(c.readerVolumesMm3(), "%.1f"),
+					s.boxStart()[0] + s.boxSize()[0] - 1, s.dice(), s.unetVolumeMm3(), s.touchingVolumeMm3(), c.consensusVolumeMm3(),
+					join(c.readerVolumesMm3(), "%.1f"),
 					s.unetDiameterMm(), c.consensusDiameterMm(), join(c.readerDiametersMm(), "%.2f")));
 			}
 		});
@@ -135,9 +173,10 @@ public final class LidcSegmentationEvaluation {
 		for (NoduleScore n : r.scores()) {
 			Cluster c = n.cluster();
 			s.append(String.format(Locale.ROOT,
-				"Nodule %d (%d reader(s)) at %.1f, %.1f, %.1f mm: Dice %.3f; volume U-Net %.0f mm3, consensus %.0f, readers %s; " +
-					"longest axial diameter U-Net %.1f mm, consensus %.1f, readers %s%n",
-				n.nodule(), c.readers(), c.centre()[0], c.centre()[1], c.centre()[2], n.dice(), n.unetVolumeMm3(), c.consensusVolumeMm3(),
+				"Nodule %d (%d reader(s)) at %.1f, %.1f, %.1f mm: Dice %.3f; volume U-Net %.0f mm3 in the box (%.0f touching the consensus), " +
+					"consensus %.0f, readers %s; longest axial diameter U-Net %.1f mm, consensus %.1f, readers %s%n",
+				n.nodule(), c.readers(), c.centre()[0], c.centre()[1], c.centre()[2], n.dice(), n.unetVolumeMm3(), n.touchingVolumeMm3(),
+				c.consensusVolumeMm3(),
 				join(c.readerVolumesMm3(), "%.0f"), n.unetDiameterMm(), c.consensusDiameterMm(), join(c.readerDiametersMm(), "%.1f")));
 		}
 		if (!r.scores().isEmpty()) s.append(String.format(Locale.ROOT, "Mean Dice: %.3f%n", r.meanDice()));

@@ -148,6 +148,21 @@ public class LidcConsensusTest {
 		assertEquals(8 * 0.5, m.longestAxialDiameterMm(g), 1e-9);
 	}
 
+	/** Only the U-Net parts 6-connected to the consensus count as its nodule: a diagonal neighbour does not. */
+	@Test
+	void touchingKeepsTheConnectedPartsOnly() {
+		int[] size = { 1, 5, 5 }, start = { 0, 0, 0 };
+		boolean[] unet = new boolean[25];
+		for (int i : new int[] { 0, 1, 6, 18, 24 }) unet[i] = true; // (0,0) (0,1) (1,1) connected; (3,3) diagonal to nothing kept; (4,4)
+		boolean[] truth = new boolean[25];
+		truth[1] = true;
+		Mask consensus = Mask.of(start, size, truth);
+		boolean[] got = LidcSegmentationEvaluation.touching(unet, size, start, consensus);
+		boolean[] expected = new boolean[25];
+		expected[0] = expected[1] = expected[6] = true;
+		assertArrayEquals(expected, got);
+	}
+
 	/** Slices stored top-down (z direction flipped): contours still land on the slice at their z. */
 	@Test
 	void flippedSliceOrderAndOffSliceRois() throws IOException {

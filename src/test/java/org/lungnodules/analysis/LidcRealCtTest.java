@@ -45,18 +45,23 @@ class LidcRealCtTest {
 		int[][] box = c.grownBox(g, shape, LidcSegmentationEvaluation.MARGIN_MM);
 		assertTrue(box[0][0] >= FIRST && box[0][0] + box[1][0] - 1 <= LAST, "box slices " + Arrays.toString(box[0]) + Arrays.toString(box[1]));
 		long both = 0, pred = 0, near = 0, truth = c.consensus().count();
+		boolean[] unet = new boolean[box[1][0] * box[1][1] * box[1][2]];
+		int i = 0;
 		for (int z = box[0][0]; z < box[0][0] + box[1][0]; z++)
 			for (int y = box[0][1]; y < box[0][1] + box[1][1]; y++)
 				for (int x = box[0][2]; x < box[0][2] + box[1][2]; x++) {
 					ra.setPosition(new long[] { x, y, z - FIRST });
 					float v = ra.get().getRealFloat();
+					unet[i++] = v > 0.5f;
 					if (v > 0.5f) {
 						pred++;
 						if (c.consensus().contains(z, y, x)) both++;
 					}
 					if (Math.abs(v - 0.5f) <= 1e-4) near++;
 				}
-		return new double[] { 2.0 * both / (pred + truth), pred, near, truth };
+		boolean[] touching = LidcSegmentationEvaluation.touching(unet, box[1], box[0], c.consensus());
+		LidcConsensus.Mask part = LidcConsensus.Mask.of(box[0], box[1], touching);
+		return new double[] { 2.0 * both / (pred + truth), pred, near, truth, part.longestAxialDiameterMm(g), part.count() };
 	}
 
 	/** The figure for docs/lidc-readings.md, from PyTorch's probability (no DICOM reader needed). */
@@ -70,8 +75,9 @@ class LidcRealCtTest {
 		Cluster c = r.clusters().get(0);
 		double[] d = referenceDice(c, g, shape);
 		double voxel = 0.703125 * 0.703125 * 2.5;
-		System.out.printf("LIDC-IDRI-0001 (PyTorch probability): Dice %.4f, U-Net %.0f mm3, consensus %.0f mm3, readers %s, near %d%n", d[0],
-			d[1] * voxel, c.consensusVolumeMm3(), Arrays.toString(c.readerVolumesMm3()), (long) d[2]);
+		System.out.printf("LIDC-IDRI-0001 (PyTorch probability): Dice %.4f, U-Net %.0f mm3, consensus %.0f mm3, readers %s, near %d; " +
+			"U-Net touching %.0f mm3, diameter %.2f; consensus %.2f readers %s%n", d[0], d[1] * voxel, c.consensusVolumeMm3(), Arrays.toString(c.readerVolumesMm3()),
+			(long) d[2], d[5] * voxel, d[4], c.consensusDiameterMm(), Arrays.toString(c.readerDiametersMm()));
 		assertEquals(d[3] * voxel, c.consensusVolumeMm3(), 1e-6);
 		// The book's U-Net finds this nodule (candidates-expected.csv: p = 1.0), so its mask overlaps the readers'.
 		assertTrue(d[0] > 0.3 && d[0] <= 1, "Dice " + d[0]);
@@ -104,6 +110,8 @@ class LidcRealCtTest {
 			assertEquals(4, s.cluster().readers());
 			double[] d = referenceDice(s.cluster(), ct.geometry(), ct.shapeIrc());
 			assertEquals(d[0], s.dice(), 2 * d[2] / (d[1] + d[3]) + 1e-12);
+			assertEquals(d[1] * ct.geometry().spacing()[0] * ct.geometry().spacing()[1] * ct.geometry().spacing()[2], s.unetVolumeMm3(),
+				d[2] * 2.5 + 1e-6);
 			assertTrue(r.segmentedSlices() < 20, "segmented " + r.segmentedSlices() + " slices");
 		}
 	}
