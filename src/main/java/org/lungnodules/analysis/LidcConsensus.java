@@ -129,19 +129,43 @@ public final class LidcConsensus {
 			double best = 0;
 			int h = size[1], w = size[2];
 			for (int i = 0; i < size[0]; i++) {
-				List<int[]> edge = new ArrayList<>();
+				List<double[]> edge = new ArrayList<>();
 				for (int r = 0; r < h; r++)
 					for (int c = 0; c < w; c++) {
 						if (!at(i, r, c)) continue;
-						if (!at(i, r - 1, c) || !at(i, r + 1, c) || !at(i, r, c - 1) || !at(i, r, c + 1)) edge.add(new int[] { r, c });
+						if (!at(i, r - 1, c) || !at(i, r + 1, c) || !at(i, r, c - 1) || !at(i, r, c + 1)) edge.add(new double[] { c * s[0], r * s[1] });
 					}
-				for (int a = 0; a < edge.size(); a++)
-					for (int b = a + 1; b < edge.size(); b++) {
-						double dy = (edge.get(a)[0] - edge.get(b)[0]) * s[1], dx = (edge.get(a)[1] - edge.get(b)[1]) * s[0];
+				// The longest chord joins two corners of the convex hull, which has few corners even when the edge is long.
+				List<double[]> hull = hull(edge);
+				for (int a = 0; a < hull.size(); a++)
+					for (int b = a + 1; b < hull.size(); b++) {
+						double dx = hull.get(a)[0] - hull.get(b)[0], dy = hull.get(a)[1] - hull.get(b)[1];
 						best = Math.max(best, Math.sqrt(dx * dx + dy * dy));
 					}
 			}
 			return best;
+		}
+
+		/** Convex hull (Andrew's monotone chain); collinear points dropped. */
+		private static List<double[]> hull(List<double[]> pts) {
+			if (pts.size() < 3) return pts;
+			pts.sort((p, q) -> p[0] != q[0] ? Double.compare(p[0], q[0]) : Double.compare(p[1], q[1]));
+			double[][] h = new double[2 * pts.size()][];
+			int k = 0;
+			for (double[] p : pts) {
+				while (k >= 2 && cross(h[k - 2], h[k - 1], p) <= 0) k--;
+				h[k++] = p;
+			}
+			for (int i = pts.size() - 2, lower = k + 1; i >= 0; i--) {
+				double[] p = pts.get(i);
+				while (k >= lower && cross(h[k - 2], h[k - 1], p) <= 0) k--;
+				h[k++] = p;
+			}
+			return Arrays.asList(Arrays.copyOf(h, Math.max(1, k - 1)));
+		}
+
+		private static double cross(double[] o, double[] a, double[] b) {
+			return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
 		}
 
 		private boolean at(int i, int r, int c) {
@@ -298,15 +322,21 @@ public final class LidcConsensus {
 	 */
 	static void fill(int[] xs, int[] ys, int base, int y0, int x0, int h, int w, BitSet dst) {
 		int n = xs.length;
+		// Scanlines: per row, where the edges cross it; a pixel centre is inside when an odd number of
+		// crossings lie to its right. O(rows × (edges + columns)), so long contours cannot stall.
+		double[] cross = new double[n];
 		for (int r = 0; r < h; r++) {
 			double y = y0 + r;
+			int m = 0;
+			for (int i = 0, j = n - 1; i < n; j = i++)
+				if ((ys[i] > y) != (ys[j] > y)) cross[m++] = (double) (xs[j] - xs[i]) * (y - ys[i]) / (ys[j] - ys[i]) + xs[i];
+			if (m == 0) continue;
+			Arrays.sort(cross, 0, m);
+			int k = 0; // crossings at or left of x
 			for (int c = 0; c < w; c++) {
 				double x = x0 + c;
-				boolean inside = false;
-				for (int i = 0, j = n - 1; i < n; j = i++) {
-					if ((ys[i] > y) != (ys[j] > y) && x < (double) (xs[j] - xs[i]) * (y - ys[i]) / (ys[j] - ys[i]) + xs[i]) inside = !inside;
-				}
-				if (inside) dst.set(base + r * w + c);
+				while (k < m && cross[k] <= x) k++;
+				if (((m - k) & 1) == 1) dst.set(base + r * w + c);
 			}
 		}
 		for (int i = 0, j = n - 1; i < n; j = i++) {
@@ -323,10 +353,12 @@ public final class LidcConsensus {
 	/** Contour points of a nodule in world mm, rows of (x, y, z). */
 	private double[][] worldPoints(Nodule n) throws LidcException {
 		List<double[]> pts = new ArrayList<>();
+		Set<Long> seen = new HashSet<>(); // a hostile file may repeat a point many times
 		int i = 0;
 		for (Roi r : n.rois()) {
 			int k = sliceOf(r.z(), "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + (++i));
-			for (int p = 0; p < r.points(); p++) pts.add(geometry.voxelToWorld(k, r.ys()[p], r.xs()[p]));
+			for (int p = 0; p < r.points(); p++)
+				if (seen.add(((long) k << 40) | ((long) r.ys()[p] << 20) | r.xs()[p])) pts.add(geometry.voxelToWorld(k, r.ys()[p], r.xs()[p]));
 		}
 		return pts.toArray(new double[0][]);
 	}
@@ -336,11 +368,14 @@ public final class LidcConsensus {
 		int n = nodules.size();
 		double[][][] pts = new double[n][][];
 		for (int i = 0; i < n; i++) pts[i] = worldPoints(nodules.get(i));
-		double[][] dist = new double[n][n];
-		for (int i = 0; i < n; i++)
-			for (int j = i + 1; j < n; j++) dist[i][j] = dist[j][i] = minDistance(pts[i], pts[j]);
 		double[] s = geometry.spacing();
 		double tol = Double.isNaN(settings.tolerance()) ? Math.min(s[0], s[1]) : settings.tolerance();
+		// The tolerance only shrinks, so distances beyond the first one never link anything: they stay infinite.
+		double[][] dist = new double[n][n];
+		List<Map<Long, List<double[]>>> grids = new ArrayList<>();
+		for (double[][] p : pts) grids.add(grid(p, tol));
+		for (int i = 0; i < n; i++)
+			for (int j = i + 1; j < n; j++) dist[i][j] = dist[j][i] = minDistanceWithin(pts[i], grids.get(j), tol);
 		List<List<Integer>> groups;
 		while (true) {
 			groups = components(dist, tol);
@@ -428,14 +463,34 @@ public final class LidcConsensus {
 		return out;
 	}
 
-	private static double minDistance(double[][] a, double[][] b) {
+	/** Points bucketed in cubes of side {@code cell} mm. */
+	private static Map<Long, List<double[]>> grid(double[][] pts, double cell) {
+		Map<Long, List<double[]>> g = new java.util.HashMap<>();
+		for (double[] p : pts) g.computeIfAbsent(key(p, cell, 0, 0, 0), k -> new ArrayList<>()).add(p);
+		return g;
+	}
+
+	private static long key(double[] p, double cell, int dx, int dy, int dz) {
+		long x = (long) Math.floor(p[0] / cell) + dx, y = (long) Math.floor(p[1] / cell) + dy, z = (long) Math.floor(p[2] / cell) + dz;
+		return (x & 0x1FFFFF) << 42 | (y & 0x1FFFFF) << 21 | (z & 0x1FFFFF);
+	}
+
+	/** The smallest distance from a point of {@code a} to one of the gridded points, or infinity when above {@code limit}. */
+	private static double minDistanceWithin(double[][] a, Map<Long, List<double[]>> b, double limit) {
 		double best = Double.POSITIVE_INFINITY;
 		for (double[] p : a)
-			for (double[] q : b) {
-				double dx = p[0] - q[0], dy = p[1] - q[1], dz = p[2] - q[2];
-				double d = dx * dx + dy * dy + dz * dz;
-				if (d < best) best = d;
-			}
-		return Math.sqrt(best);
+			for (int dx = -1; dx <= 1; dx++)
+				for (int dy = -1; dy <= 1; dy++)
+					for (int dz = -1; dz <= 1; dz++) {
+						List<double[]> cell = b.get(key(p, limit, dx, dy, dz));
+						if (cell == null) continue;
+						for (double[] q : cell) {
+							double ex = p[0] - q[0], ey = p[1] - q[1], ez = p[2] - q[2];
+							double d = ex * ex + ey * ey + ez * ez;
+							if (d < best) best = d;
+						}
+					}
+		double d = Math.sqrt(best);
+		return d <= limit ? d : Double.POSITIVE_INFINITY;
 	}
 }

@@ -43,7 +43,7 @@ public final class LidcReadings {
 		"lobulation", "spiculation", "texture", "malignancy");
 
 	/** Larger files are not LIDC readings (the biggest are a few MB); refusing them bounds the DOM's memory. */
-	static final long MAX_BYTES = 256L << 20;
+	static final long MAX_BYTES = 64L << 20;
 
 	/** One contour on one slice: pixel (x = column, y = row) points at the slice's z (mm). */
 	public record Roi(double z, String sopUid, boolean inclusion, int[] xs, int[] ys) {

@@ -148,6 +148,30 @@ public class LidcConsensusTest {
 		assertEquals(8 * 0.5, m.longestAxialDiameterMm(g), 1e-9);
 	}
 
+	/**
+	 * A hostile but valid file: two readers outline the whole 500 × 500 slice, each contour traced 25
+	 * times over (50,000 points). Filling, clustering and the diameter stay linear-ish, so this
+	 * finishes like any other file, with the exact mask.
+	 */
+	@Test
+	void hugeRepeatedContoursAreHandled() throws IOException {
+		int[] one = new int[8 * 499];
+		int k = 0;
+		for (int x = 0; x < 499; x++) { one[k++] = x; one[k++] = 0; }
+		for (int y = 0; y < 499; y++) { one[k++] = 499; one[k++] = y; }
+		for (int x = 499; x > 0; x--) { one[k++] = x; one[k++] = 499; }
+		for (int y = 499; y > 0; y--) { one[k++] = 0; one[k++] = y; }
+		int[] many = new int[one.length * 25];
+		for (int r = 0; r < 25; r++) System.arraycopy(one, 0, many, r * one.length, one.length);
+		Path f = new LidcXml().reader("A").nodule("a", 3).roi(0, true, many).reader("B").nodule("b", 3).roi(0, true, many)
+			.write(dir.resolve("huge.xml"));
+		Geometry g = Geometry.of(new double[] { 0, 0, 0 }, new double[] { 1, 1, 1 });
+		LidcConsensus.Result r = LidcConsensus.of(LidcReadings.read(f), g, new int[] { 1, 512, 512 }, LidcConsensus.Settings.defaults());
+		assertEquals(1, r.clusters().size());
+		assertEquals(500 * 500, r.clusters().get(0).consensus().count());
+		assertEquals(499 * Math.sqrt(2), r.clusters().get(0).consensusDiameterMm(), 1e-9);
+	}
+
 	/** Only the U-Net parts 6-connected to the consensus count as its nodule: a diagonal neighbour does not. */
 	@Test
 	void touchingKeepsTheConnectedPartsOnly() {
