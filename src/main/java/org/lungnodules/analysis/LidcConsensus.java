@@ -247,7 +247,10 @@ public final class LidcConsensus {
 		this(geometry, shapeIrc, settings, null);
 	}
 
-	private LidcConsensus(Geometry geometry, int[] shapeIrc, Settings settings, java.nio.file.Path file) {
+	/**
+	 * @param file the readings file, named in error messages
+	 */
+	public LidcConsensus(Geometry geometry, int[] shapeIrc, Settings settings, java.nio.file.Path file) {
 		if (shapeIrc.length != 3 || shapeIrc[0] < 1 || shapeIrc[1] < 1 || shapeIrc[2] < 1)
 			throw new IllegalArgumentException("A CT shape needs 3 positive sizes: " + Arrays.toString(shapeIrc));
 		this.geometry = geometry;

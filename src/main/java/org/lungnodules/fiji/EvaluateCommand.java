@@ -157,7 +157,9 @@ public class EvaluateCommand extends LunaCommand {
 			throw new BadValue("mode=segmentation judges a U-Net against radiologists; the demo U-Net was trained on synthetic CTs only. " +
 				"Run ./luna fetch-models for the published weights, or give seg_model=FILE");
 		progress().report("Reading the CT", 0);
-		CtVolume ct = CtReader.read(input.toPath()).volume();
+		CtReader.ReadCt read = CtReader.read(input.toPath());
+		for (String note : read.notes()) log.info(note);
+		CtVolume ct = read.volume();
 		LidcReadings xml = LidcReadings.read(readings.toPath());
 		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withThresholds(seg_threshold, 0.5);
 		try (Inference inference = Models.open(device, 0, seg, null, null)) {

@@ -23,7 +23,6 @@ import ij.process.ImageProcessor;
 
 import org.lungnodules.analysis.LidcConsensus;
 import org.lungnodules.analysis.LidcConsensus.Cluster;
-import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.LidcReadings;
@@ -79,13 +78,14 @@ public class ShowLidcReadingsCommand extends LunaCommand implements UsesCurrentI
 		if (readings == null) throw new BadValue("readings=XML (the LIDC-IDRI readings) is required");
 		LidcReadings xml = LidcReadings.read(readings.toPath());
 		if (input != null) {
-			CtVolume ct = CtReader.read(input.toPath()).volume();
-			image = ImagePlusAdapter.toImagePlus(ct);
+			CtReader.ReadCt read = CtReader.read(input.toPath());
+			for (String note : read.notes()) log.info(note);
+			image = ImagePlusAdapter.toImagePlus(read.volume());
 		}
 		if (image == null) throw new BadValue("No CT: give input= or open one in Fiji first");
 		Geometry g = ImagePlusAdapter.geometryOf(image);
 		int[] shape = { image.getStackSize(), image.getHeight(), image.getWidth() };
-		LidcConsensus consensus = new LidcConsensus(g, shape, LidcConsensus.Settings.defaults());
+		LidcConsensus consensus = new LidcConsensus(g, shape, LidcConsensus.Settings.defaults(), readings.toPath());
 		LidcConsensus.Result result = LidcConsensus.of(xml, g, shape, LidcConsensus.Settings.defaults());
 
 		Overlay overlay = image.getOverlay() == null ? new Overlay() : image.getOverlay();

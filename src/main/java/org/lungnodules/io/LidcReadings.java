@@ -74,7 +74,7 @@ public final class LidcReadings {
 		private final transient Path file;
 
 		public LidcException(Path file, String problem) {
-			super(file + ": " + problem);
+			super(file == null ? problem : file + ": " + problem);
 			this.file = file;
 		}
 

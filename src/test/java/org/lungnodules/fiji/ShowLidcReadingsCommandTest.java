@@ -109,6 +109,20 @@ class ShowLidcReadingsCommandTest {
 	}
 
 	@Test
+	void aMarkOffEverySliceIsNamed() throws Exception {
+		CtVolume ct = CtVolume.ofShorts(new short[40 * 40 * 5], 40, 40, 5, Geometry.of(new double[] { 0, 0, -10 }, new double[] { 1, 1, 2 }), "s");
+		ImagePlus imp = ImagePlusAdapter.toImagePlus(ct);
+		Path xml = new LidcXml().reader("A").nodule("a", 5).square(-6, true, 10, 10, 14, 14).nonNodule("far", 40, 3, 3)
+			.write(dir.resolve("far.xml"));
+		try (Context context = new Context()) {
+			Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class, () -> new CommandRunner(context)
+				.run("show-lidc-readings", Map.of("readings", xml.toString()), cmd -> ((UsesCurrentImage) cmd).useImage(imp)));
+			String message = String.valueOf(e.getMessage()) + (e.getCause() == null ? "" : " / " + e.getCause().getMessage());
+			assertTrue(message.contains("far.xml") && message.contains("mark 'far'") && message.contains("40"), message);
+		}
+	}
+
+	@Test
 	void withoutAnImageItSaysWhatToDo() throws IOException {
 		Path xml = new LidcXml().reader("A").nodule("a", 5).square(-6, true, 10, 10, 14, 14).write(dir.resolve("r.xml"));
 		LunaCliTest.Outcome o = LunaCliTest.luna("show-lidc-readings", "readings=" + xml);
