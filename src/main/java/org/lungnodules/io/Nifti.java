@@ -472,7 +472,14 @@ public final class Nifti {
 	/** The CT's geometry: our exact record when it agrees with the header's affine, else the header's affine. */
 	private static Geometry geometry(Header h, Record record) throws NiftiException {
 		double[][] ras = affineRas(h);
-		Geometry fromHeader = lps(ras);
+		Geometry fromHeader;
+		try {
+			fromHeader = lps(ras);
+		}
+		catch (IllegalArgumentException e) {
+			// affineRas checks every field it uses; this only keeps any rule Geometry adds later reported against the file.
+			throw h.fail("the header's transform gives no usable geometry: " + e.getMessage());
+		}
 		if (record != null && agrees(record, h.dims, fromHeader)) return record.geometry;
 		return fromHeader;
 	}
