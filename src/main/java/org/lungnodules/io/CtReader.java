@@ -68,7 +68,7 @@ public final class CtReader {
 		case METAIMAGE:
 			return new ReadCt(MetaImage.readVolume(path), format, List.of());
 		case NIFTI:
-			throw new IOException(path + ": NIfTI reading is not available yet");
+			return new ReadCt(Nifti.read(path), format, List.of());
 		default:
 			throw new IOException(path + ": DICOM reading is not available yet");
 		}
