@@ -5,8 +5,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.ct.Geometry;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.MetaImage;
+import org.lungnodules.io.Nifti;
 import org.scijava.io.AbstractIOPlugin;
 import org.scijava.io.IOPlugin;
 import org.scijava.io.location.FileLocation;
@@ -26,8 +28,8 @@ import net.imglib2.util.Util;
  * Lets SciJava's {@code IOService.open} read CTs as ImgLib2 images: MetaImage (.mhd, .mha), NIfTI
  * (.nii, .nii.gz) and DICOM (.dcm: the file's whole series). Axes are x, y, z; values are HU as the
  * product reads them (MetaImage: exactly as stored). Geometry is not part of an {@link Img}: code
- * that needs it calls {@link CtReader#read} directly. Saving an {@code Img} writes a MetaImage with
- * unit spacing, zero origin and identity direction.
+ * that needs it calls {@link CtReader#read} directly. Saving an {@code Img} writes a MetaImage (or,
+ * named .nii/.nii.gz and 3D, a NIfTI file) with unit spacing, zero origin and identity direction.
  */
 @SuppressWarnings("rawtypes")
 @Plugin(type = IOPlugin.class)
@@ -41,12 +43,13 @@ public class CtIOPlugin extends AbstractIOPlugin<Img> {
 	@Override
 	public boolean supportsOpen(Location source) {
 		String name = nameOf(source);
-		return isMetaImage(name) || name.endsWith(".nii") || name.endsWith(".nii.gz") || name.endsWith(".dcm");
+		return isMetaImage(name) || isNifti(name) || name.endsWith(".dcm");
 	}
 
 	@Override
 	public boolean supportsSave(Location destination) {
-		return isMetaImage(nameOf(destination));
+		String name = nameOf(destination);
+		return isMetaImage(name) || isNifti(name);
 	}
 
 	@Override
@@ -66,11 +69,18 @@ public class CtIOPlugin extends AbstractIOPlugin<Img> {
 	@SuppressWarnings("unchecked")
 	@Override
 	public void save(Img data, Location destination) throws IOException {
+		Path file = ((FileLocation) destination).getFile().toPath();
+		if (isNifti(nameOf(destination))) {
+			if (data.numDimensions() != 3) throw new IOException(file + ": NIfTI is written for 3D CTs; this image has " + data.numDimensions() +
+				" dimensions (save it as .mhd)");
+			Nifti.write(file, new CtVolume(data, Geometry.unit(), CtReader.nameOf(file)));
+			return;
+		}
 		int n = data.numDimensions();
 		double[] spacing = new double[n];
 		java.util.Arrays.fill(spacing, 1.0);
 		MetaImage m = MetaImage.of(data, new double[n], spacing, null);
-		MetaImage.write(((FileLocation) destination).getFile().toPath(), m, false);
+		MetaImage.write(file, m, false);
 	}
 
 	/** The readers build array images; a view (should one ever come) is copied rather than refused. */
@@ -90,6 +100,10 @@ public class CtIOPlugin extends AbstractIOPlugin<Img> {
 	private static String nameOf(Location location) {
 		if (!(location instanceof FileLocation)) return "";
 		return ((FileLocation) location).getFile().getName().toLowerCase(Locale.ROOT);
+	}
+
+	private static boolean isNifti(String name) {
+		return name.endsWith(".nii") || name.endsWith(".nii.gz");
 	}
 
 	private static boolean isMetaImage(String name) {
