@@ -102,7 +102,7 @@ public final class DicomSeries {
 	/** How much of a file one header read fetches; CT headers are a few kB. */
 	private static final int WINDOW = 64 * 1024;
 	/** Deflated datasets are inflated in memory; more than this is a bogus or hostile file, not one CT slice. */
-	private static final long MAX_INFLATED = 512L << 20;
+	private static final long MAX_INFLATED = 256L << 20;
 	/** Real files nest sequences a few levels deep; far deeper ones are malformed or hostile. */
 	private static final int MAX_DEPTH = 32;
 	/** The values we interpret are short strings and numbers; longer ones mean a bogus length. */
@@ -776,7 +776,8 @@ public final class DicomSeries {
 		}
 
 		private DicomException pastEnd(int tag, long pos, long value, long length) {
-			return new DicomException(file, "element " + tagName(tag) + " at byte " + pos + " declares " + length + " bytes, but only " +
+			String name = tag == PIXEL_DATA ? "PixelData " + tagName(tag) : "element " + tagName(tag);
+			return new DicomException(file, name + " at byte " + pos + " declares " + length + " bytes, but only " +
 				Math.max(0, in.size - value) + " remain in the file (" + in.size + " bytes): the file is truncated or damaged");
 		}
 
@@ -958,6 +959,8 @@ public final class DicomSeries {
 				if (out.size() > MAX_INFLATED)
 					throw new DicomException(file, "the deflated dataset inflates to more than " + (MAX_INFLATED >> 20) + " MB; a bogus or hostile file");
 			}
+			if (!inflater.finished())
+				throw new DicomException(file, "the deflated dataset (transfer syntax " + DEFLATED_LE + ") stops before its end: the file is truncated");
 			return out.toByteArray();
 		}
 		catch (DataFormatException e) {
