@@ -527,8 +527,10 @@ public final class DicomSeries {
 			readStored(s, stored);
 			int base = (int) (z * plane);
 			if (floats == null && sliceFitsShorts(stored, s.slope, s.intercept)) {
-				for (int i = 0; i < stored.length; i++)
-					shorts[base + i] = (short) (stored[i] * s.slope + s.intercept);
+				int a = (int) s.slope, b = (int) s.intercept;
+				if (a == s.slope && b == s.intercept)
+					for (int i = 0; i < stored.length; i++) shorts[base + i] = (short) (stored[i] * a + b);
+				else for (int i = 0; i < stored.length; i++) shorts[base + i] = (short) (stored[i] * s.slope + s.intercept);
 				continue;
 			}
 			if (floats == null) {
@@ -545,6 +547,15 @@ public final class DicomSeries {
 	}
 
 	private static boolean sliceFitsShorts(int[] stored, double slope, double intercept) {
+		if (slope == Math.rint(slope) && intercept == Math.rint(intercept) && Math.abs(slope) <= 1 << 16 && Math.abs(intercept) <= 1 << 20) {
+			// The usual case (slope 1, intercept -1024): integer arithmetic, exact since |v| < 2^16.
+			long a = (long) slope, b = (long) intercept;
+			for (int v : stored) {
+				long hu = v * a + b;
+				if (hu < Short.MIN_VALUE || hu > Short.MAX_VALUE) return false;
+			}
+			return true;
+		}
 		for (int v : stored) {
 			double hu = v * slope + intercept;
 			if (hu != Math.rint(hu) || hu < Short.MIN_VALUE || hu > Short.MAX_VALUE) return false;

@@ -200,4 +200,19 @@ class DicomSeriesSyntheticTest {
 		List<DicomSeries.SeriesInfo> list = DicomSeries.listSeries(one);
 		assertEquals(List.of(new DicomSeries.SeriesInfo("1.2.826.0.1.3680043.99.1", 3, "synthetic chest", "CT")), list);
 	}
+
+	/** A cohort laid out as discs often are: a DICOMDIR at the top, one series per subfolder. */
+	@Test
+	void cohortWithDicomdirAtTheTopListsItsSeriesFolders() throws IOException {
+		writeSeries(dir.resolve("patient-a"), List.of(slice(0), slice(1)));
+		writeSeries(dir.resolve("patient-b"), List.of(slice(0), slice(1), slice(2)));
+		DicomTestWriter.Slice index = slice(0);
+		index.sopClass = "1.2.840.10008.1.3.10";
+		byte[] image = DicomTestWriter.encode(index);
+		int metaEnd = 132 + 12 + (image[140] & 0xFF) + ((image[141] & 0xFF) << 8);
+		Files.write(dir.resolve("DICOMDIR"), java.util.Arrays.copyOf(image, metaEnd));
+		assertEquals(List.of(dir.resolve("patient-a"), dir.resolve("patient-b")), CtReader.scansIn(dir));
+		assertEquals(CtReader.Format.DICOM, CtReader.formatOf(dir.resolve("patient-b")));
+		assertEquals(3, CtReader.read(dir.resolve("patient-b")).volume().depth());
+	}
 }
