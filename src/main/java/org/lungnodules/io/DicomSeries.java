@@ -16,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.DataFormatException;
@@ -134,7 +135,7 @@ public final class DicomSeries {
 	 *        start or end of it is enough); null or empty when there is only one
 	 */
 	public static CtReader.ReadCt read(Path fileOrFolder, String seriesUid) throws IOException {
-		Scan scan = scan(fileOrFolder, true);
+		Scan scan = scan(fileOrFolder);
 		Map<String, List<Slice>> bySeries = scan.bySeries();
 		String wanted = seriesUid == null ? "" : seriesUid.trim();
 		String uid;
@@ -157,7 +158,7 @@ public final class DicomSeries {
 	 * order their first file sorts by name. Only headers are parsed, up to the pixel data.
 	 */
 	public static List<SeriesInfo> listSeries(Path fileOrFolder) throws IOException {
-		Scan scan = scan(fileOrFolder, false);
+		Scan scan = scan(fileOrFolder);
 		List<SeriesInfo> infos = new ArrayList<>();
 		for (Map.Entry<String, List<Slice>> e : scan.bySeries().entrySet()) {
 			Slice first = e.getValue().get(0);
@@ -219,7 +220,7 @@ public final class DicomSeries {
 		}
 	}
 
-	private static Scan scan(Path fileOrFolder, boolean checkSyntax) throws IOException {
+	private static Scan scan(Path fileOrFolder) throws IOException {
 		if (!Files.exists(fileOrFolder)) throw new DicomException(fileOrFolder, "no such file or folder");
 		Scan scan = new Scan();
 		List<Path> files;
@@ -1011,7 +1012,7 @@ public final class DicomSeries {
 		return c0 >= 'A' && c0 <= 'Z' && c1 >= 'A' && c1 <= 'Z' && VRS.contains("" + (char) c0 + (char) c1);
 	}
 
-	private static final java.util.Set<String> VRS = java.util.Set.of("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
+	private static final Set<String> VRS = Set.of("AE", "AS", "AT", "CS", "DA", "DS", "DT", "FL", "FD", "IS", "LO", "LT",
 		"OB", "OD", "OF", "OL", "OV", "OW", "PN", "SH", "SL", "SQ", "SS", "ST", "SV", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT", "UV");
 
 	/** VRs whose explicit encoding has two reserved bytes and a 32-bit length. */
