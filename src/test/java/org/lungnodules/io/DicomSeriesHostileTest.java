@@ -367,6 +367,17 @@ class DicomSeriesHostileTest {
 	}
 
 	@Test
+	void hugeImageSizeIsCheckedAgainstThePixelDataBeforeAllocating() throws IOException {
+		List<DicomTestWriter.Slice> slices = series(3);
+		for (DicomTestWriter.Slice s : slices) {
+			s.rows = 65535;
+			s.cols = 65535;
+		}
+		writeSeries(dir, slices);
+		assertMentions(readFails(dir), "PixelData (7FE0,0010) holds 60 bytes, but 65535 rows x 65535 columns x 2 bytes need 8589672450");
+	}
+
+	@Test
 	void oddLengthIsRefused() throws IOException {
 		writeSeries(dir, series(3));
 		Path f = fileOf(dir, 1);

@@ -45,6 +45,14 @@ class DicomSeriesTest {
 		return SharedData.require("real/LIDC-IDRI-0001/dicom");
 	}
 
+	private static CtReader.ReadCt wholeSeries;
+
+	/** The folder read once for the tests that only look at the result (reading takes a second or two). */
+	static synchronized CtReader.ReadCt wholeSeries() throws IOException {
+		if (wholeSeries == null) wholeSeries = DicomSeries.read(dicomFolder(), null);
+		return wholeSeries;
+	}
+
 	static String summary() throws IOException {
 		return Files.readString(SharedData.require("real/LIDC-IDRI-0001/summary.json"));
 	}
@@ -52,7 +60,7 @@ class DicomSeriesTest {
 	@Test
 	void realSeriesMatchesLunaVolumeByteForByte() throws Exception {
 		String json = summary();
-		CtReader.ReadCt ct = DicomSeries.read(dicomFolder(), null);
+		CtReader.ReadCt ct = wholeSeries();
 		CtVolume v = ct.volume();
 		assertEquals(CtReader.Format.DICOM, ct.format());
 		assertInstanceOf(ShortType.class, Views.iterable(v.image()).firstElement(), "integer HU must stay 16-bit");
@@ -107,7 +115,7 @@ class DicomSeriesTest {
 	/** LUNA16's annotation of this series (world mm) must land inside the volume, on the 23 mm nodule's dense tissue. */
 	@Test
 	void lunaAnnotationLandsOnTheNodule() throws Exception {
-		CtVolume v = DicomSeries.read(dicomFolder(), null).volume();
+		CtVolume v = wholeSeries().volume();
 		List<Luna16Tables.Annotation> mine = new ArrayList<>();
 		for (Luna16Tables.Annotation a : Luna16Tables.readAnnotations(SharedData.require("luna/annotations.csv")))
 			if (a.seriesUid().equals(v.seriesUid())) mine.add(a);
