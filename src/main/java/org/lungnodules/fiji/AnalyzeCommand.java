@@ -41,14 +41,19 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "input", required = false, description = "A .mhd/.mha CT or a folder of them; in Fiji, empty = the current image")
 	private File input;
 
-	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the models folder, else the demo model")
+	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
 	private File seg_model;
 
-	@Parameter(label = "cls_model", required = false, description = "Nodule classifier (.state or .pt); default: the models folder, else the demo model")
+	@Parameter(label = "cls_model", required = false, description = "Nodule classifier (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
 	private File cls_model;
 
 	@Parameter(label = "mal_model", required = false, description = "Optional malignancy classifier (.pt)")
 	private File mal_model;
+
+	@Parameter(label = "models", choices = { Models.PUBLISHED, Models.DEMO }, description = "Where models not given come from: the " +
+		"published weights fetched into the models folder, or the demo models shipped in the jar (trained on synthetic CTs only: " +
+		"for trying the software, never for real scans)")
+	private String models = Models.PUBLISHED;
 
 	@Parameter(label = "threshold", description = "Nodule probability at or above which a candidate is a nodule (and gets a malignancy score)")
 	private double threshold = 0.5;
@@ -99,6 +104,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	private ImagePlus image;
 	private CtVolume volume;
 	private AnalysisResult result;
+	private boolean demoModels;
 
 	@Override
 	public void useImage(ImagePlus imp) {
@@ -110,6 +116,8 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	AnalysisResult result() { return result; }
 	double threshold() { return threshold; }
 	boolean wantsLabelImage() { return label_image; }
+	/** Whether a demo model (synthetic CTs only) stood in for a network the user did not give. */
+	boolean usedDemoModels() { return demoModels; }
 
 	@Override
 	protected void execute() throws Exception {
@@ -120,9 +128,11 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		List<Path> scans = scans();
 		Path out = output == null ? null : output.toPath();
 		if (out != null) checkWritableFolder(out);
-		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, true);
-		Path cls = Models.resolve(Networks.Kind.CLS, cls_model, true);
-		Path mal = mal_model == null ? null : Models.resolve(Networks.Kind.MAL, mal_model, true);
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, models, true);
+		Path cls = Models.resolve(Networks.Kind.CLS, cls_model, models, true);
+		Path mal = Models.resolve(Networks.Kind.MAL, mal_model, models, false);
+		demoModels = Models.demoUsed(models, seg_model, cls_model);
+		if (demoModels) log.warn(Models.DEMO_WARNING);
 		List<Luna16Tables.MalignancyAnnotation> truth = annotations == null ? null : readTruth(annotations.toPath());
 
 		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)
@@ -165,7 +175,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		if (truth != null) report.append(total.toText("Detections against " + annotations.getName(), mal != null));
 		seconds = (System.nanoTime() - start) / 1e9;
 		if (out != null) report.append("Candidates written to ").append(out.toAbsolutePath()).append('\n');
-		summary = report.toString().trim();
+		summary = (demoModels ? Models.DEMO_WARNING + "\n" : "") + report.toString().trim();
 	}
 
 	/** Fills the macro-readable outputs and returns the short table of found nodules. */

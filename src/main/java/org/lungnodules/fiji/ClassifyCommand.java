@@ -25,7 +25,7 @@ public class ClassifyCommand extends PointsCommand {
 	@Override
 	protected void execute() throws Exception {
 		List<Candidate> candidates = readPoints();
-		Path cls = Models.resolve(Networks.Kind.CLS, cls_model, true);
+		Path cls = model(Networks.Kind.CLS, cls_model);
 		try (Inference inference = Models.open(device, 0, null, cls, null)) {
 			candidates = new CtAnalysis(inference, null).classify(ct, candidates, progress());
 		}
@@ -34,7 +34,7 @@ public class ClassifyCommand extends PointsCommand {
 			rows.add(ct.seriesUid() + "," + num(c.x()) + "," + num(c.y()) + "," + num(c.z()) + "," + num(c.probability()) + "," +
 				num(c.logitNonNodule()) + "," + num(c.logitNodule()));
 		Path out = write("classified", "seriesuid,coordX,coordY,coordZ,probability,logit0,logit1", rows);
-		summary = String.format("%s: classified %d point(s)%s; written to %s", ct.seriesUid(), candidates.size(),
-			outside > 0 ? " (" + outside + " outside the CT skipped)" : "", out.toAbsolutePath());
+		summary = withWarning(String.format("%s: classified %d point(s)%s; written to %s", ct.seriesUid(), candidates.size(),
+			outside > 0 ? " (" + outside + " outside the CT skipped)" : "", out.toAbsolutePath()));
 	}
 }

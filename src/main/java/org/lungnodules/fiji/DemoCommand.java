@@ -69,9 +69,9 @@ public class DemoCommand extends LunaCommand {
 		Path ct = out.resolve(phantom.seriesUid() + ".mhd");
 		MetaImage.writeVolume(ct, phantom.volume(), false);
 
-		Path seg = Models.resolve(Networks.Kind.SEG, null, true);
-		Path cls = Models.resolve(Networks.Kind.CLS, null, true);
-		Path mal = Models.resolve(Networks.Kind.MAL, null, false);
+		Path seg = Models.forSyntheticCt(Networks.Kind.SEG);
+		Path cls = Models.forSyntheticCt(Networks.Kind.CLS);
+		Path mal = Models.forSyntheticCt(Networks.Kind.MAL);
 		try (Inference inference = Models.open(device, 0, seg, cls, mal)) {
 			log.info("Demo: networks on " + inference.device() + ": " + seg + ", " + cls + (mal == null ? "" : ", " + mal));
 			result = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)

@@ -40,12 +40,13 @@ final class ImageJDisplay {
 		org.lungnodules.analysis.AnalysisResult result = cmd.result();
 		if (result == null) return;
 		java.util.List<org.lungnodules.analysis.Candidate> nodules = result.nodules(cmd.threshold());
-		ij.measure.ResultsTable table = NoduleDisplay.table(result, cmd.threshold());
-		if (!GraphicsEnvironment.isHeadless()) table.show(NoduleDisplay.TABLE);
+		ij.measure.ResultsTable table = NoduleDisplay.table(result, cmd.threshold(), cmd.usedDemoModels());
+		if (!GraphicsEnvironment.isHeadless())
+			table.show(cmd.usedDemoModels() ? NoduleDisplay.TABLE + " (DEMO MODELS, synthetic CTs only)" : NoduleDisplay.TABLE);
 		if (ij.Macro.getOptions() != null || Interpreter.isBatchMode() || GraphicsEnvironment.isHeadless()) {
 			// Macros read results with getResult(), which reads the system Results table.
 			ij.measure.ResultsTable system = ij.measure.ResultsTable.getResultsTable();
-			if (system != null) NoduleDisplay.fill(system, result, cmd.threshold());
+			if (system != null) NoduleDisplay.fill(system, result, cmd.threshold(), cmd.usedDemoModels());
 		}
 		if (!canShowImages) return;
 		ImagePlus imp = cmd.image();

@@ -79,6 +79,17 @@ public abstract class LunaCommand implements Command {
 		};
 	}
 
+	/**
+	 * Reads a CT through the product's one entry point, whatever its format, and logs what the reader
+	 * noted (left-out scout images, skipped stray files) where the user looks.
+	 */
+	protected org.lungnodules.ct.CtVolume readCt(java.io.File input, String series) throws java.io.IOException {
+		if (input == null) throw new BadValue("input=... is needed: a .mhd/.mha or .nii/.nii.gz file, or a DICOM series folder");
+		org.lungnodules.io.CtReader.ReadCt ct = org.lungnodules.io.CtReader.read(input.toPath(), series);
+		for (String note : ct.notes()) if (log != null) log.info(input.getName() + ": " + note);
+		return ct.volume();
+	}
+
 	/** A parameter value that cannot be used: exit code 2 on the command line, like an unknown key. */
 	public static final class BadValue extends IllegalArgumentException {
 		private static final long serialVersionUID = 1L;

@@ -30,12 +30,15 @@ final class NoduleDisplay {
 	private NoduleDisplay() {}
 
 	/** The table of candidates at or above the threshold, by probability, highest first. */
-	static ResultsTable table(AnalysisResult result, double threshold) {
-		return fill(new ResultsTable(), result, threshold);
+	static ResultsTable table(AnalysisResult result, double threshold, boolean demoModels) {
+		return fill(new ResultsTable(), result, threshold, demoModels);
 	}
 
-	/** Replaces the rows of {@code rt} with the nodules. */
-	static ResultsTable fill(ResultsTable rt, AnalysisResult result, double threshold) {
+	/**
+	 * Replaces the rows of {@code rt} with the nodules. With demo models every row says so in a
+	 * {@code models} column, so a table copied out of Fiji keeps the warning.
+	 */
+	static ResultsTable fill(ResultsTable rt, AnalysisResult result, double threshold, boolean demoModels) {
 		rt.reset();
 		int rank = 0;
 		for (Candidate c : result.nodules(threshold)) {
@@ -53,6 +56,7 @@ final class NoduleDisplay {
 			rt.addValue("col", c.col());
 			rt.addValue("voxels", c.voxels());
 			rt.addValue("diameter_mm", c.diameterMm());
+			if (demoModels) rt.addValue("models", "DEMO (synthetic CTs only)");
 		}
 		for (String column : new String[] { "probability", "p_malignant" }) {
 			int index = rt.getColumnIndex(column); // -1 when no nodule was found

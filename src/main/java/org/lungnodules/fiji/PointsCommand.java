@@ -12,7 +12,7 @@ import org.lungnodules.analysis.Candidate;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.Luna16Tables;
-import org.lungnodules.io.MetaImage;
+import org.lungnodules.nn.Networks;
 import org.scijava.ItemIO;
 import org.scijava.plugin.Parameter;
 
@@ -22,8 +22,11 @@ import org.scijava.plugin.Parameter;
  */
 abstract class PointsCommand extends LunaCommand {
 
-	@Parameter(label = "input", description = "A .mhd/.mha CT")
+	@Parameter(label = "input", description = "A CT: .mhd/.mha, .nii/.nii.gz, or a DICOM series (folder or one file)")
 	protected File input;
+
+	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to use")
+	protected String series = "";
 
 	@Parameter(label = "points", description = "CSV with seriesuid,coordX,coordY,coordZ (e.g. LUNA16 candidates.csv); rows of other series are ignored")
 	protected File points;
@@ -34,15 +37,20 @@ abstract class PointsCommand extends LunaCommand {
 	@Parameter(label = "device", choices = { "auto", "cpu", "gpu" })
 	protected String device = "auto";
 
+	@Parameter(label = "models", choices = { Models.PUBLISHED, Models.DEMO }, description = "Where the model comes from when none is " +
+		"given: the fetched published weights, or the demo model in the jar (synthetic CTs only)")
+	protected String models = Models.PUBLISHED;
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Summary")
 	protected String summary;
 
 	protected CtVolume ct;
 	protected int outside;
+	private boolean demoModels;
 
 	/** Reads the CT and the points of its series as candidates (centres from world coordinates). */
 	protected List<Candidate> readPoints() throws IOException {
-		ct = MetaImage.readVolume(input.toPath());
+		ct = readCt(input, series);
 		List<Candidate> list = new ArrayList<>();
 		int[] shape = ct.shapeIrc();
 		int label = 0;
@@ -86,6 +94,19 @@ abstract class PointsCommand extends LunaCommand {
 		all.addAll(rows);
 		AtomicFiles.writeString(out, String.join("\n", all) + "\n");
 		return out;
+	}
+
+	/** The model of {@code kind}: the given file, else as {@code models=} says; warns when a demo model stands in. */
+	protected Path model(Networks.Kind kind, File given) throws IOException {
+		Path p = Models.resolve(kind, given, models, true);
+		demoModels = Models.demoUsed(models, given);
+		if (demoModels) log.warn(Models.DEMO_WARNING);
+		return p;
+	}
+
+	/** The summary, led by the demo warning when a demo model was used. */
+	protected String withWarning(String text) {
+		return (demoModels ? Models.DEMO_WARNING + "\n" : "") + text;
 	}
 
 	static String num(double v) {

@@ -24,7 +24,7 @@ public class ScoreMalignancyCommand extends PointsCommand {
 	@Override
 	protected void execute() throws Exception {
 		List<Candidate> nodules = readPoints();
-		Path mal = Models.resolve(Networks.Kind.MAL, mal_model, true);
+		Path mal = model(Networks.Kind.MAL, mal_model);
 		try (Inference inference = Models.open(device, 0, null, null, mal)) {
 			// Every given point is a nodule, so every one is scored (probability 1 ≥ any threshold).
 			nodules = new CtAnalysis(inference, null).scoreMalignancy(ct, nodules, progress());
@@ -32,7 +32,7 @@ public class ScoreMalignancyCommand extends PointsCommand {
 		List<String> rows = new ArrayList<>();
 		for (Candidate c : nodules) rows.add(ct.seriesUid() + "," + num(c.x()) + "," + num(c.y()) + "," + num(c.z()) + "," + num(c.pMalignant()));
 		Path out = write("malignancy", "seriesuid,coordX,coordY,coordZ,p_malignant", rows);
-		summary = String.format("%s: scored %d nodule(s)%s; written to %s", ct.seriesUid(), nodules.size(),
-			outside > 0 ? " (" + outside + " outside the CT skipped)" : "", out.toAbsolutePath());
+		summary = withWarning(String.format("%s: scored %d nodule(s)%s; written to %s", ct.seriesUid(), nodules.size(),
+			outside > 0 ? " (" + outside + " outside the CT skipped)" : "", out.toAbsolutePath()));
 	}
 }

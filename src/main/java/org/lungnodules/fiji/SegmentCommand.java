@@ -24,11 +24,19 @@ import org.scijava.plugin.Plugin;
 	description = "Write the U-Net nodule probability of every voxel (7-slice context), and optionally the labelled components")
 public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 
-	@Parameter(label = "input", required = false, description = "A .mhd/.mha CT; in Fiji, empty = the current image")
+	@Parameter(label = "input", required = false, description = "A CT: .mhd/.mha, .nii/.nii.gz, or a DICOM series (folder or one file); " +
+		"in Fiji, empty = the current image")
 	private File input;
+
+	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to use")
+	private String series = "";
 
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt)")
 	private File seg_model;
+
+	@Parameter(label = "models", choices = { Models.PUBLISHED, Models.DEMO }, description = "Where the U-Net comes from when seg_model " +
+		"is not given: the fetched published weights, or the demo model in the jar (synthetic CTs only)")
+	private String models = Models.PUBLISHED;
 
 	@Parameter(label = "output", required = false, description = "Probability map to write (.mhd or .mha); empty = only show it in Fiji")
 	private File output;
@@ -61,12 +69,14 @@ public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 	@Override
 	protected void execute() throws Exception {
 		AnalyzeCommand.checkRange("seg_threshold", seg_threshold, 0, 0.999999);
-		if (input == null && image == null) throw new BadValue("input=FILE (a .mhd/.mha CT) is needed");
+		if (input == null && image == null) throw new BadValue("input=... (a CT file or DICOM series folder) is needed");
 		for (File f : new File[] { output, labels })
 			if (f != null && !f.getName().toLowerCase().matches(".*\\.(mhd|mha)")) throw new BadValue("output files must end in .mhd or .mha: " + f);
-		CtVolume ct = input != null ? MetaImage.readVolume(input.toPath()) : ImagePlusAdapter.fromImagePlus(image);
+		CtVolume ct = input != null ? readCt(input, series) : ImagePlusAdapter.fromImagePlus(image);
 		CtAnalysis.checkUsable(ct);
-		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, true);
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, models, true);
+		boolean demo = Models.demoUsed(models, seg_model);
+		if (demo) log.warn(Models.DEMO_WARNING);
 		float[] p;
 		try (Inference inference = Models.open(device, 0, seg, null, null)) {
 			p = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast)).segment(ct, progress());
@@ -84,6 +94,6 @@ public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 				g.spacing(), g.direction()), true);
 			sb.append("\nLabels (").append(l.count()).append(" components): ").append(labels.getAbsolutePath());
 		}
-		summary = sb.toString();
+		summary = (demo ? Models.DEMO_WARNING + "\n" : "") + sb;
 	}
 }

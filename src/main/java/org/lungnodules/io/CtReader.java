@@ -68,9 +68,9 @@ public final class CtReader {
 		case METAIMAGE:
 			return new ReadCt(MetaImage.readVolume(path), format, List.of());
 		case NIFTI:
-			throw new IOException(path + ": NIfTI reading is not available yet");
+			return new ReadCt(Nifti.read(path), format, List.of());
 		default:
-			throw new IOException(path + ": DICOM reading is not available yet");
+			return DicomSeries.read(path, series);
 		}
 	}
 
@@ -117,23 +117,24 @@ public final class CtReader {
 		return name;
 	}
 
-	/** True when the folder directly holds at least one DICOM file. */
+	/**
+	 * True when the folder directly holds at least one DICOM file other than a DICOMDIR (an index
+	 * that often sits at the top of a cohort whose series are in subfolders).
+	 */
 	static boolean holdsDicom(Path folder) throws IOException {
 		try (Stream<Path> s = Files.list(folder)) {
-			return s.filter(Files::isRegularFile).anyMatch(CtReader::looksLikeDicomFile);
+			return s.filter(Files::isRegularFile)
+				.filter(p -> !String.valueOf(p.getFileName()).equalsIgnoreCase("DICOMDIR"))
+				.anyMatch(CtReader::looksLikeDicomFile);
 		}
 	}
 
-	/** A DICOM Part 10 file: "DICM" after the 128-byte preamble, or a .dcm name. */
+	/**
+	 * A DICOM file by its content (see {@link DicomSeries#isDicomFile}), or by a .dcm name, so that a
+	 * damaged .dcm file reaches the DICOM reader and gets its error rather than "not a CT".
+	 */
 	static boolean looksLikeDicomFile(Path file) {
 		String n = file.getFileName() == null ? "" : file.getFileName().toString().toLowerCase(Locale.ROOT);
-		if (n.endsWith(".dcm")) return true;
-		try (java.io.InputStream in = Files.newInputStream(file)) {
-			byte[] head = in.readNBytes(132);
-			return head.length == 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M';
-		}
-		catch (IOException e) {
-			return false;
-		}
+		return n.endsWith(".dcm") || DicomSeries.isDicomFile(file);
 	}
 }

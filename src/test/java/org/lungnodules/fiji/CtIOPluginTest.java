@@ -22,7 +22,7 @@ import net.imglib2.type.numeric.RealType;
 import net.imglib2.type.numeric.integer.ShortType;
 import net.imglib2.type.numeric.real.FloatType;
 
-class MetaImageIOPluginTest {
+class CtIOPluginTest {
 
 	@TempDir
 	Path dir;
