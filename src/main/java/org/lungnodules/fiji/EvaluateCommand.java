@@ -16,13 +16,11 @@ import org.lungnodules.analysis.FrocEvaluation;
 import org.lungnodules.analysis.LidcSegmentationEvaluation;
 import org.lungnodules.analysis.MalignancyEvaluation;
 import org.lungnodules.ct.CtVolume;
-import org.lungnodules.io.CtReader;
 import org.lungnodules.io.LidcReadings;
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.Luna16Tables.Annotation;
 import org.lungnodules.io.Luna16Tables.Mark;
 import org.lungnodules.io.ScoredMarks;
-import org.lungnodules.nn.DemoModels;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
 import org.scijava.ItemIO;
@@ -152,14 +150,10 @@ public class EvaluateCommand extends LunaCommand {
 		if (readings == null) throw new BadValue("mode=segmentation needs readings=XML (the LIDC-IDRI readings of the CT)");
 		if (output == null) throw new BadValue("evaluate needs output=...");
 		if (!(seg_threshold >= 0 && seg_threshold < 1)) throw new BadValue("seg_threshold must be in [0, 1): " + seg_threshold);
-		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, true);
-		if (seg_model == null && seg.equals(DemoModels.path(Networks.Kind.SEG)))
-			throw new BadValue("mode=segmentation judges a U-Net against radiologists; the demo U-Net was trained on synthetic CTs only. " +
-				"Run ./luna fetch-models for the published weights, or give seg_model=FILE");
+		// Judged against radiologists on a real CT: the published weights or the user's, never the demo U-Net.
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, Models.PUBLISHED, true);
 		progress().report("Reading the CT", 0);
-		CtReader.ReadCt read = CtReader.read(input.toPath());
-		for (String note : read.notes()) log.info(note);
-		CtVolume ct = read.volume();
+		CtVolume ct = readCt(input, "");
 		LidcReadings xml = LidcReadings.read(readings.toPath());
 		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withThresholds(seg_threshold, 0.5);
 		try (Inference inference = Models.open(device, 0, seg, null, null)) {
