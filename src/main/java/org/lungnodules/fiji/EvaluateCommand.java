@@ -22,7 +22,6 @@ import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.Luna16Tables.Annotation;
 import org.lungnodules.io.Luna16Tables.Mark;
 import org.lungnodules.io.ScoredMarks;
-import org.lungnodules.nn.DemoModels;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
 import org.scijava.ItemIO;
@@ -152,10 +151,8 @@ public class EvaluateCommand extends LunaCommand {
 		if (readings == null) throw new BadValue("mode=segmentation needs readings=XML (the LIDC-IDRI readings of the CT)");
 		if (output == null) throw new BadValue("evaluate needs output=...");
 		if (!(seg_threshold >= 0 && seg_threshold < 1)) throw new BadValue("seg_threshold must be in [0, 1): " + seg_threshold);
-		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, true);
-		if (seg_model == null && seg.equals(DemoModels.path(Networks.Kind.SEG)))
-			throw new BadValue("mode=segmentation judges a U-Net against radiologists; the demo U-Net was trained on synthetic CTs only. " +
-				"Run ./luna fetch-models for the published weights, or give seg_model=FILE");
+		// Never the demo U-Net: it was trained on synthetic CTs, and this judges a network against radiologists.
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, Models.PUBLISHED, true);
 		progress().report("Reading the CT", 0);
 		CtReader.ReadCt read = CtReader.read(input.toPath());
 		for (String note : read.notes()) log.info(note);
