@@ -52,6 +52,8 @@ public final class LidcConsensus {
 	 */
 	public record Settings(double tolerance, double factor, double minTolerance, double agreement) {
 		public Settings {
+			if (!Double.isNaN(tolerance) && !(tolerance > 0 && tolerance < 1e6))
+				throw new IllegalArgumentException("tolerance must be positive mm (or NaN for the pixel spacing): " + tolerance);
 			if (!(factor > 0 && factor < 1)) throw new IllegalArgumentException("factor must be in (0, 1): " + factor);
 			if (!(agreement > 0 && agreement <= 1)) throw new IllegalArgumentException("agreement must be in (0, 1]: " + agreement);
 			if (!(minTolerance > 0)) throw new IllegalArgumentException("minTolerance must be positive: " + minTolerance);
