@@ -52,6 +52,8 @@ public final class LidcConsensus {
 	 */
 	public record Settings(double tolerance, double factor, double minTolerance, double agreement) {
 		public Settings {
+			if (!Double.isNaN(tolerance) && !(tolerance > 0 && tolerance < 1e6))
+				throw new IllegalArgumentException("tolerance must be positive mm (or NaN for the pixel spacing): " + tolerance);
 			if (!(factor > 0 && factor < 1)) throw new IllegalArgumentException("factor must be in (0, 1): " + factor);
 			if (!(agreement > 0 && agreement <= 1)) throw new IllegalArgumentException("agreement must be in (0, 1]: " + agreement);
 			if (!(minTolerance > 0)) throw new IllegalArgumentException("minTolerance must be positive: " + minTolerance);
@@ -239,6 +241,8 @@ public final class LidcConsensus {
 	private final double[] sliceZ;
 	private final Settings settings;
 	private final java.nio.file.Path file;
+	/** The CT axis (0 = col, 1 = row) along world x and along world y, their signs; axisX -1 when the CT is not axial. */
+	private final int axisX, axisY, signX, signY;
 
 	/**
 	 * @param shapeIrc the CT's (depth, height, width)
@@ -257,6 +261,20 @@ public final class LidcConsensus {
 		this.shape = shapeIrc.clone();
 		this.settings = settings;
 		this.file = file;
+		// LIDC's pixel x, y are the DICOM columns and rows of an axial slice, which run along world +x
+		// and +y (LPS). A reader that stores the slice flipped or transposed (some NIfTI conversions)
+		// has other CT axes along x and y: find them, so the contours land on the same anatomy.
+		double[] d = geometry.direction();
+		int ax = -1, ay = -1, sx = 0, sy = 0;
+		for (int c = 0; c < 2; c++) {
+			if (Math.abs(d[c]) > 0.999) { ax = c; sx = d[c] > 0 ? 1 : -1; }
+			if (Math.abs(d[3 + c]) > 0.999) { ay = c; sy = d[3 + c] > 0 ? 1 : -1; }
+		}
+		boolean axial = ax >= 0 && ay >= 0 && ax != ay && Math.abs(d[8]) > 0.999;
+		this.axisX = axial ? ax : -1;
+		this.axisY = ay;
+		this.signX = sx;
+		this.signY = sy;
 		this.sliceZ = new double[shapeIrc[0]];
 		// World z of each slice, at the slice's centre pixel (the same for every pixel unless the CT is tilted).
 		for (int k = 0; k < sliceZ.length; k++) sliceZ[k] = geometry.voxelToWorld(k, shapeIrc[1] / 2.0, shapeIrc[2] / 2.0)[2];
@@ -280,27 +298,49 @@ public final class LidcConsensus {
 		return best;
 	}
 
+	/**
+	 * LIDC pixel points (x = DICOM column, y = DICOM row) as CT (rows, cols). The identity for CTs
+	 * stored as the scanner wrote them; mirrored or swapped for flipped or transposed storage.
+	 *
+	 * @throws LidcException when the CT is not axial, or a point lies outside its slice
+	 */
+	public int[][] ctPoints(int[] xs, int[] ys, String what) throws LidcException {
+		if (axisX < 0)
+			throw new LidcException(file, what + ": the CT is not stored in axial slices (direction " + Arrays.toString(geometry.direction()) +
+				"); LIDC contours are drawn on axial slices");
+		int[] n = { shape[2], shape[1] }; // size along CT axis 0 (col) and 1 (row)
+		int[] rows = new int[xs.length], cols = new int[xs.length];
+		for (int p = 0; p < xs.length; p++) {
+			if (xs[p] >= n[axisX] || ys[p] >= n[axisY])
+				throw new LidcException(file, what + ": the point (x " + xs[p] + ", y " + ys[p] + ") lies outside the CT's " + n[axisX] + "x" +
+					n[axisY] + " slice");
+			int[] v = new int[2];
+			v[axisX] = signX > 0 ? xs[p] : n[axisX] - 1 - xs[p];
+			v[axisY] = signY > 0 ? ys[p] : n[axisY] - 1 - ys[p];
+			cols[p] = v[0];
+			rows[p] = v[1];
+		}
+		return new int[][] { rows, cols };
+	}
+
 	/** A reader's mask of one nodule, on the CT's slices. */
 	public Mask readerMask(Nodule n) throws LidcException {
 		int[] slice = new int[n.rois().size()];
+		int[][][] pts = new int[slice.length][][];
 		int zlo = Integer.MAX_VALUE, zhi = Integer.MIN_VALUE, ylo = Integer.MAX_VALUE, yhi = Integer.MIN_VALUE, xlo = Integer.MAX_VALUE,
 			xhi = Integer.MIN_VALUE;
 		for (int i = 0; i < slice.length; i++) {
 			Roi r = n.rois().get(i);
 			String what = "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + (i + 1);
 			slice[i] = sliceOf(r.z(), what);
-			for (int p = 0; p < r.points(); p++) {
-				if (r.xs()[p] >= shape[2] || r.ys()[p] >= shape[1])
-					throw new LidcException(file, what + ": the point (x " + r.xs()[p] + ", y " + r.ys()[p] + ") lies outside the CT's " +
-						shape[2] + "x" + shape[1] + " slice");
-				if (r.inclusion()) {
-					xlo = Math.min(xlo, r.xs()[p]);
-					xhi = Math.max(xhi, r.xs()[p]);
-					ylo = Math.min(ylo, r.ys()[p]);
-					yhi = Math.max(yhi, r.ys()[p]);
-				}
-			}
+			pts[i] = ctPoints(r.xs(), r.ys(), what);
 			if (r.inclusion() && r.points() > 0) {
+				for (int p = 0; p < r.points(); p++) {
+					xlo = Math.min(xlo, pts[i][1][p]);
+					xhi = Math.max(xhi, pts[i][1][p]);
+					ylo = Math.min(ylo, pts[i][0][p]);
+					yhi = Math.max(yhi, pts[i][0][p]);
+				}
 				zlo = Math.min(zlo, slice[i]);
 				zhi = Math.max(zhi, slice[i]);
 			}
@@ -313,7 +353,7 @@ public final class LidcConsensus {
 		for (int i = 0; i < slice.length; i++) {
 			Roi r = n.rois().get(i);
 			if (slice[i] < zlo || slice[i] > zhi) continue; // an exclusion off every inclusion slice removes nothing
-			fill(r.xs(), r.ys(), (slice[i] - zlo) * plane, ylo, xlo, size[1], size[2], r.inclusion() ? in : out);
+			fill(pts[i][1], pts[i][0], (slice[i] - zlo) * plane, ylo, xlo, size[1], size[2], r.inclusion() ? in : out);
 		}
 		in.andNot(out);
 		return new Mask(start, size, in);
@@ -359,9 +399,11 @@ public final class LidcConsensus {
 		Set<Long> seen = new HashSet<>(); // a hostile file may repeat a point many times
 		int i = 0;
 		for (Roi r : n.rois()) {
-			int k = sliceOf(r.z(), "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + (++i));
+			String what = "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + (++i);
+			int k = sliceOf(r.z(), what);
+			int[][] rc = ctPoints(r.xs(), r.ys(), what);
 			for (int p = 0; p < r.points(); p++)
-				if (seen.add(((long) k << 40) | ((long) r.ys()[p] << 20) | r.xs()[p])) pts.add(geometry.voxelToWorld(k, r.ys()[p], r.xs()[p]));
+				if (seen.add(((long) k << 40) | ((long) rc[0][p] << 20) | rc[1][p])) pts.add(geometry.voxelToWorld(k, rc[0][p], rc[1][p]));
 		}
 		return pts.toArray(new double[0][]);
 	}

@@ -150,8 +150,11 @@ public class EvaluateCommand extends LunaCommand {
 		if (readings == null) throw new BadValue("mode=segmentation needs readings=XML (the LIDC-IDRI readings of the CT)");
 		if (output == null) throw new BadValue("evaluate needs output=...");
 		if (!(seg_threshold >= 0 && seg_threshold < 1)) throw new BadValue("seg_threshold must be in [0, 1): " + seg_threshold);
-		// Judged against radiologists on a real CT: the published weights or the user's, never the demo U-Net.
-		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, Models.PUBLISHED, true);
+		// Never the demo U-Net: it was trained on synthetic CTs, and this judges a network against radiologists.
+		Path seg = Models.resolve(Networks.Kind.SEG, seg_model, Models.PUBLISHED, false);
+		if (seg == null)
+			throw new BadValue("mode=segmentation needs a U-Net: give seg_model=FILE (the book's .state or our .pt) or fetch the published " +
+				"weights with ./luna fetch-models. The demo U-Net is not used here: it was trained on synthetic CTs only");
 		progress().report("Reading the CT", 0);
 		CtVolume ct = readCt(input, "");
 		LidcReadings xml = LidcReadings.read(readings.toPath());

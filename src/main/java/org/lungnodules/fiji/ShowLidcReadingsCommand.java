@@ -97,12 +97,14 @@ public class ShowLidcReadingsCommand extends LunaCommand implements UsesCurrentI
 				int i = 0;
 				for (LidcReadings.Roi roi : n.rois()) {
 					i++;
-					int slice = consensus.sliceOf(roi.z(), "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + i);
+					String what = "reader " + n.readerId() + ", nodule '" + n.noduleId() + "', roi " + i;
+					int slice = consensus.sliceOf(roi.z(), what);
+					int[][] rc = consensus.ctPoints(roi.xs(), roi.ys(), what);
 					float[] xs = new float[roi.points()], ys = new float[roi.points()];
 					// +0.5: LIDC's points are pixel indices; ImageJ draws through pixel centres at +0.5.
 					for (int p = 0; p < xs.length; p++) {
-						xs[p] = roi.xs()[p] + 0.5f;
-						ys[p] = roi.ys()[p] + 0.5f;
+						xs[p] = rc[1][p] + 0.5f;
+						ys[p] = rc[0][p] + 0.5f;
 					}
 					PolygonRoi polygon = new PolygonRoi(xs, ys, xs.length, Roi.POLYGON);
 					polygon.setStrokeColor(colour);
@@ -115,8 +117,10 @@ public class ShowLidcReadingsCommand extends LunaCommand implements UsesCurrentI
 			}
 			for (List<LidcReadings.Mark> marks : List.of(reading.smallNodules(), reading.nonNodules())) {
 				for (LidcReadings.Mark m : marks) {
-					int slice = consensus.sliceOf(m.z(), "reader " + m.readerId() + ", mark '" + m.id() + "'");
-					PointRoi point = new PointRoi(m.x() + 0.5, m.y() + 0.5);
+					String what = "reader " + m.readerId() + ", mark '" + m.id() + "'";
+					int slice = consensus.sliceOf(m.z(), what);
+					int[][] rc = consensus.ctPoints(new int[] { m.x() }, new int[] { m.y() }, what);
+					PointRoi point = new PointRoi(rc[1][0] + 0.5, rc[0][0] + 0.5);
 					point.setStrokeColor(colour);
 					point.setPosition(slice + 1);
 					point.setName("reader " + m.readerId() + " " + (marks == reading.smallNodules() ? "nodule < 3 mm " : "non-nodule ") + m.id());

@@ -172,6 +172,36 @@ public class LidcConsensusTest {
 		assertEquals(499 * Math.sqrt(2), r.clusters().get(0).consensusDiameterMm(), 1e-9);
 	}
 
+	/**
+	 * A CT stored mirrored in-plane (direction diag(-1, -1, 1), as some NIfTI conversions give):
+	 * LIDC's pixel x = 12 (a DICOM column, along world +x) is CT column 39 - 12 = 27 there, and the
+	 * nodule's world centre is the same as on the CT stored as scanned: (12, 22, -6) mm.
+	 */
+	@Test
+	void mirroredStorageKeepsTheAnatomy() throws IOException {
+		Path f = new LidcXml().reader("A").nodule("a", 3).square(-6, true, 10, 20, 14, 24).reader("B").nodule("b", 3)
+			.square(-6, true, 10, 20, 14, 24).write(dir.resolve("m.xml"));
+		LidcReadings r = LidcReadings.read(f);
+		int[] shape = { 5, 40, 40 };
+		Geometry asScanned = Geometry.of(new double[] { 0, 0, -10 }, new double[] { 1, 1, 2 });
+		Geometry mirrored = new Geometry(new double[] { 39, 39, -10 }, new double[] { 1, 1, 2 }, new double[] { -1, 0, 0, 0, -1, 0, 0, 0, 1 });
+		Cluster a = LidcConsensus.of(r, asScanned, shape, LidcConsensus.Settings.defaults()).clusters().get(0);
+		Cluster b = LidcConsensus.of(r, mirrored, shape, LidcConsensus.Settings.defaults()).clusters().get(0);
+		assertArrayEquals(new double[] { 12, 22, -6 }, a.centre(), 1e-9);
+		assertArrayEquals(new double[] { 12, 22, -6 }, b.centre(), 1e-9);
+		assertEquals(25, b.consensus().count());
+		for (int y = 0; y < 40; y++)
+			for (int x = 0; x < 40; x++) {
+				boolean inside = x >= 10 && x <= 14 && y >= 20 && y <= 24;
+				assertEquals(inside, a.consensus().contains(2, y, x));
+				assertEquals(inside, b.consensus().contains(2, 39 - y, 39 - x));
+			}
+		double c = Math.sqrt(0.5);
+		Geometry oblique = new Geometry(new double[] { 0, 0, -10 }, new double[] { 1, 1, 2 }, new double[] { c, -c, 0, c, c, 0, 0, 0, 1 });
+		LidcException e = assertThrows(LidcException.class, () -> LidcConsensus.of(r, oblique, shape, LidcConsensus.Settings.defaults()));
+		assertTrue(e.getMessage().contains("axial"), e.getMessage());
+	}
+
 	/** Only the U-Net parts 6-connected to the consensus count as its nodule: a diagonal neighbour does not. */
 	@Test
 	void touchingKeepsTheConnectedPartsOnly() {

@@ -39,6 +39,8 @@ class LidcSegmentationEvaluationTest {
 
 	@TempDir
 	Path dir;
+	@org.junit.jupiter.api.extension.RegisterExtension
+	static final org.lungnodules.TemporaryHome home = new org.lungnodules.TemporaryHome();
 
 	private Path readings() throws IOException {
 		LidcXml x = new LidcXml();
@@ -118,6 +120,11 @@ class LidcSegmentationEvaluationTest {
 		assertTrue(dice > 0 && dice <= 1, lines.get(1));
 		assertTrue(Files.readString(out.resolve("report.txt")).contains("Dice"));
 
+		// No U-Net given and none fetched (an empty models folder): refused, never the demo U-Net.
+		LunaCliTest.Outcome noModel = LunaCliTest.luna("evaluate", "mode=segmentation", "input=" + ctFile, "readings=" + xml, "output=" + out);
+		assertEquals(LunaCli.BAD_ARGUMENTS, noModel.code(), noModel.err());
+		assertTrue(noModel.err().contains("seg_model=") && noModel.err().contains("fetch-models") && noModel.err().contains("synthetic"),
+			noModel.err());
 		LunaCliTest.Outcome noXml = LunaCliTest.luna("evaluate", "mode=segmentation", "input=" + ctFile, "seg_model=" + seg, "output=" + out);
 		assertTrue(noXml.code() != 0 && noXml.err().contains("readings="), noXml.err());
 		Path wrong = new LidcXml().reader("R").nodule("n", 3).square(100, true, 1, 1, 5, 5).write(dir.resolve("wrong.xml"));
