@@ -106,7 +106,7 @@ public final class CohortRun {
 	 * @param threshold nodule probability counted in the summary's nodules column
 	 * @param device where the networks run, for the summary
 	 * @param modelsSha256 the models' digests, for the summary; a scan done with other models is redone
-	 * @param log receives one line per skipped or failed scan
+	 * @param log receives a line per failed scan, and per done scan that had to be analysed again
 	 */
 	public CohortRun(Path output, boolean overwrite, double threshold, String device, String modelsSha256, Consumer<String> log) {
 		this.output = output;
@@ -134,11 +134,9 @@ public final class CohortRun {
 			Path scan = scans.get(k - 1);
 			String eta = analysedCount == 0 ? "" : ", ETA " + duration(analysingSeconds / analysedCount * remainingToAnalyse(scans, k));
 			String where = "scan " + k + " of " + n + eta;
+			// A skipped scan is told by the progress line below; the log is for what needs a look.
 			Outcome o = done(scan);
-			if (o != null) {
-				log.accept(scan + ": skipped, done before (" + o.series() + "; overwrite=true redoes it)");
-			}
-			else {
+			if (o == null) {
 				o = analyse(scan, analysis, listener, scanProgress(progress, where));
 				// Failures are quick or slow by chance; the ETA is about analyses.
 				if (o.status() == Status.ANALYSED) {
