@@ -110,6 +110,7 @@ class SlurmJobArrayTest {
 			assertEquals(nodules, jsonInt(summary, "nodules"), summary);
 			assertEquals(nodules, jsonInt(summary, "tp") + jsonInt(summary, "fn"), summary);
 			assertEquals(merged.size() - 1, jsonInt(summary, "candidates"), summary);
+			assertEquals(new HashSet<>(uids), new HashSet<>(Files.readAllLines(out.resolve("seriesuids.csv"))), "the analysed scans");
 
 			// Submitted again (as a requeue runs a task again): every task skips its finished scans.
 			String[] again = submit(scans, out, annotations);
