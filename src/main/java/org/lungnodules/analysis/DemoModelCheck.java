@@ -50,7 +50,7 @@ public final class DemoModelCheck {
 	/** What the check measured. Counts are of candidates (classifier) and nodules (the rest). */
 	public record Result(int cts, int segmentationCts, int malignancyCts, int truePositives, int falsePositives, int falseNegatives,
 		int trueNegatives, int nodules6mm, int found6mm, int nodules, int found, int detected, double malignancyAuc, double diameterAuc, int malignant,
-		int benign) {
+		int benign, Map<String, Double> seconds) {
 
 		public double precision() { return truePositives / (double) Math.max(1, truePositives + falsePositives); }
 		public double recall() { return truePositives / (double) Math.max(1, truePositives + falseNegatives); }
@@ -72,6 +72,7 @@ public final class DemoModelCheck {
 			r.detected, r.nodules);
 		out.printf(Locale.ROOT, "malignancy, nodules of %d held-out CTs: ROC AUC %.3f vs diameter-only %.3f (%d malignant, %d benign)%n",
 			r.malignancyCts, r.malignancyAuc, r.diameterAuc, r.malignant, r.benign);
+		out.println("seconds per part: " + r.seconds);
 	}
 
 	/** Runs the check; {@code log} (may be null) gets a line per CT. */
@@ -99,11 +100,15 @@ public final class DemoModelCheck {
 		int tp = 0, fp = 0, fn = 0, tn = 0, n6 = 0, found6 = 0, all = 0, found = 0, detected = 0;
 		List<Double> pMalignant = new ArrayList<>(), diameter = new ArrayList<>();
 		List<Boolean> malignant = new ArrayList<>();
+		Map<String, Double> seconds = new java.util.LinkedHashMap<>();
 		try (Inference inference = b.build()) {
 			CtAnalysis analysis = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withKeepVolumes(false)
 				.withMirror(Boolean.parseBoolean(options.getOrDefault("mirror", "true"))));
 			for (int i = 0; i < Math.max(n, malN); i++) {
+				long t0 = System.nanoTime();
 				ChestPhantom phantom = ChestPhantom.generate(seed, i, phantomOptions);
+				long t1 = System.nanoTime();
+				seconds.merge("phantoms", (t1 - t0) / 1e9, Double::sum);
 				CtVolume ct = phantom.volume();
 				if (i < malN) {
 					List<Candidate> centres = new ArrayList<>();
@@ -115,12 +120,16 @@ public final class DemoModelCheck {
 					}
 					for (Candidate c : analysis.scoreMalignancy(ct, centres, null)) pMalignant.add(c.pMalignant());
 				}
+				long t2 = System.nanoTime();
+				seconds.merge("malignancy", (t2 - t1) / 1e9, Double::sum);
 				if (i >= n) continue;
 
 				List<ChestPhantom.Candidate> candidates = phantom.candidates();
 				List<Candidate> points = new ArrayList<>();
 				for (ChestPhantom.Candidate c : candidates) points.add(Candidate.atPoint(points.size() + 1, ct.geometry(), c.x(), c.y(), c.z()));
 				List<Candidate> scored = analysis.classify(ct, points, null);
+				long t3 = System.nanoTime();
+				seconds.merge("classifier", (t3 - t2) / 1e9, Double::sum);
 				int ctFp = 0;
 				for (int k = 0; k < candidates.size(); k++) {
 					boolean nodule = candidates.get(k).isNodule(), saysNodule = scored.get(k).probability() >= 0.5;
@@ -131,6 +140,7 @@ public final class DemoModelCheck {
 				}
 
 				List<Candidate> components = i < segN ? analysis.analyze(ct, null).candidates() : null;
+				seconds.merge("segmentation", (System.nanoTime() - t3) / 1e9, Double::sum);
 				if (log != null)
 					log.printf(Locale.ROOT, "CT %d (%s): %d nodules, %d candidates (%d taken for nodules wrongly)%s%n", i, phantom.seriesUid(),
 						phantom.nodules().size(), candidates.size(), ctFp, components == null ? "" : ", " + components.size() + " components");
@@ -166,6 +176,6 @@ public final class DemoModelCheck {
 		}
 		boolean bothClasses = m > 0 && m < positive.length;
 		return new Result(n, Math.min(segN, n), malN, tp, fp, fn, tn, n6, found6, all, found, detected, bothClasses ? RocAnalysis.auc(scores, positive) : Double.NaN,
-			bothClasses ? RocAnalysis.auc(diameters, positive) : Double.NaN, m, positive.length - m);
+			bothClasses ? RocAnalysis.auc(diameters, positive) : Double.NaN, m, positive.length - m, seconds);
 	}
 }

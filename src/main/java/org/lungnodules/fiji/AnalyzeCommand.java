@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import ij.ImagePlus;
@@ -16,11 +15,12 @@ import org.lungnodules.Progress;
 import org.lungnodules.analysis.AnalysisResult;
 import org.lungnodules.analysis.Candidate;
 import org.lungnodules.analysis.CandidatesCsv;
+import org.lungnodules.analysis.CohortRun;
 import org.lungnodules.analysis.CtAnalysis;
 import org.lungnodules.analysis.NoduleMatching;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.Luna16Tables;
-import org.lungnodules.io.MetaImage;
+import org.lungnodules.io.CtReader;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
 import org.scijava.ItemIO;
@@ -38,7 +38,7 @@ import org.scijava.widget.FileWidget;
 	description = "Find lung nodules in a CT and score their malignancy (segment, group, classify, score)")
 public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 
-	@Parameter(label = "input", required = false, description = "A .mhd/.mha CT or a folder of them; in Fiji, empty = the current image")
+	@Parameter(label = "input", required = false, description = "A CT (.mhd/.mha, .nii/.nii.gz, a DICOM series) or a folder of them; in Fiji, empty = the current image")
 	private File input;
 
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
@@ -67,7 +67,8 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "annotations", required = false, description = "Optional LUNA16 annotations (or annotations_with_malignancy.csv) for the 3×4 confusion table")
 	private File annotations;
 
-	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv (and confusion tables)")
+	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv (and confusion tables); with an input folder also summary.csv, " +
+		"failures.csv and done/ (what makes a rerun skip finished scans)")
 	private File output;
 
 	@Parameter(label = "fast", description = "Faster segmentation: only the slices with lung, and the box around the lungs (default off: the published recipe)")
@@ -82,6 +83,10 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 
 	@Parameter(label = "shard", required = false, description = "With a folder: i/n analyses every n-th scan from the i-th (1-based), for cluster job arrays")
 	private String shard = "";
+
+	@Parameter(label = "overwrite", description = "With a folder: analyse again the scans already done in output (default: skip them, " +
+		"so a stopped run continues)")
+	private boolean overwrite = false;
 
 	@Parameter(label = "label_image", description = "In Fiji, also show the labelled components")
 	private boolean label_image = false;
@@ -100,6 +105,18 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Seconds")
 	private double seconds;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Scans analysed")
+	private int analysed;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Scans skipped (done before)")
+	private int skipped;
+
+	@Parameter(type = ItemIO.OUTPUT, label = "Scans failed")
+	private int failed;
+
+	/** True for a folder: skip, resume and carry on past broken scans. */
+	private boolean cohort;
 
 	private ImagePlus image;
 	private CtVolume volume;
@@ -136,46 +153,56 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		List<Luna16Tables.MalignancyAnnotation> truth = annotations == null ? null : readTruth(annotations.toPath());
 
 		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)
-			.withThresholds(seg_threshold, threshold).withKeepVolumes(label_image && scans.size() <= 1);
+			.withThresholds(seg_threshold, threshold).withKeepVolumes(label_image && !cohort);
 		if (batch_size > 0) settings = settings.withBatchSlices(batch_size);
 		Progress progress = progress();
 		StringBuilder report = new StringBuilder();
-		NoduleMatching.Confusion total = NoduleMatching.Confusion.empty();
+		NoduleMatching.Confusion[] total = { NoduleMatching.Confusion.empty() };
 		try (Inference inference = Models.open(device, 0, seg, cls, mal)) {
 			log.info("Lung Nodules: networks on " + inference.device() + " (seg " + seg.getFileName() + ", cls " + cls.getFileName() +
 				(mal == null ? "" : ", mal " + mal.getFileName()) + ")");
 			CtAnalysis analysis = new CtAnalysis(inference, settings);
-			int n = scans.isEmpty() ? 1 : scans.size();
-			for (int i = 0; i < n; i++) {
-				progress.checkCanceled();
-				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : MetaImage.readVolume(scans.get(i));
-				int scan = i + 1;
-				Progress perScan = n == 1 ? progress : new Progress() {
-					@Override
-					public void report(String stage, double fraction) {
-						progress.report(stage + " (scan " + scan + " of " + n + ")", fraction);
-					}
-
-					@Override
-					public boolean isCanceled() {
-						return progress.isCanceled();
-					}
-				};
-				result = analysis.analyze(volume, perScan);
+			if (!cohort) {
+				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : CtReader.read(scans.get(0)).volume();
+				result = analysis.analyze(volume, progress);
 				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
 				if (out != null) CandidatesCsv.write(out, result);
-				report.append(describe(result));
-				if (truth != null) {
-					NoduleMatching.Confusion c = confusion(result, truth);
-					total = total.plus(c);
-					if (out != null) c.writeCsv(out.resolve(result.seriesUid() + "_confusion.csv"));
+				total[0] = total[0].plus(report(report, result, truth, out));
+			}
+			else {
+				CohortRun run = new CohortRun(out, overwrite, threshold, inference.device().toString(), CohortRun.modelsSha256(seg, cls, mal),
+					log::warn);
+				CohortRun.Report done = run.run(scans, analysis::analyze, (scan, ct, r) -> {
+					for (String w : r.warnings()) log.warn(r.seriesUid() + ": " + w);
+					// Not the CT: holding it while the next one is read would double the peak memory.
+					result = r;
+					total[0] = total[0].plus(report(report, r, truth, out));
+				}, progress);
+				analysed = done.analysed();
+				skipped = done.skipped();
+				failed = done.failed();
+				report.append(done.text()).append('\n');
+				if (failed > 0) {
+					String where = out == null ? "" : "; see " + out.resolve(CohortRun.FAILURES);
+					report.append(failed).append(" scan(s) failed").append(where).append('\n');
+					setIncomplete(failed + " of " + scans.size() + " scan(s) failed" + where);
 				}
 			}
 		}
-		if (truth != null) report.append(total.toText("Detections against " + annotations.getName(), mal != null));
+		if (truth != null) report.append(total[0].toText("Detections against " + annotations.getName(), mal != null));
 		seconds = (System.nanoTime() - start) / 1e9;
 		if (out != null) report.append("Candidates written to ").append(out.toAbsolutePath()).append('\n');
 		summary = (demoModels ? Models.DEMO_WARNING + "\n" : "") + report.toString().trim();
+	}
+
+	/** Adds a scan's nodules to the report and returns its confusion table (empty without annotations). */
+	private NoduleMatching.Confusion report(StringBuilder report, AnalysisResult r, List<Luna16Tables.MalignancyAnnotation> truth, Path out)
+		throws IOException {
+		report.append(describe(r));
+		if (truth == null) return NoduleMatching.Confusion.empty();
+		NoduleMatching.Confusion c = confusion(r, truth);
+		if (out != null) c.writeCsv(out.resolve(r.seriesUid() + "_confusion.csv"));
+		return c;
 	}
 
 	/** Fills the macro-readable outputs and returns the short table of found nodules. */
@@ -221,10 +248,14 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		return out;
 	}
 
-	/** The scans to analyze: one file, a folder's .mhd/.mha files (sharded), or none for the current image. */
+	/**
+	 * The scans to analyze: one file, a folder's scans (sharded), or none for the current image. A
+	 * folder makes a cohort run, even of one scan (a DICOM series folder).
+	 */
 	private List<Path> scans() throws IOException {
+		cohort = false;
 		if (input == null) {
-			if (image == null) throw new BadValue("input=FILE (a .mhd/.mha CT or a folder of them) is needed" +
+			if (image == null) throw new BadValue("input=FILE (a CT file, a DICOM series folder or a folder of CTs) is needed" +
 				(java.awt.GraphicsEnvironment.isHeadless() ? "" : ", or open a CT in Fiji first"));
 			if (image.getStackSize() < 2) throw new BadValue("The current image '" + image.getTitle() + "' is 2D; a CT must be a 3D stack");
 			return List.of();
@@ -235,14 +266,9 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 			if (!shard.isEmpty()) throw new BadValue("shard=" + shard + " needs input to be a folder");
 			return List.of(p);
 		}
-		List<Path> all;
-		try (Stream<Path> s = Files.list(p)) {
-			all = s.filter(f -> {
-				String n = f.getFileName().toString().toLowerCase(Locale.ROOT);
-				return n.endsWith(".mhd") || n.endsWith(".mha");
-			}).sorted().collect(Collectors.toList());
-		}
-		if (all.isEmpty()) throw new BadValue("input folder has no .mhd/.mha files: " + p);
+		cohort = true;
+		List<Path> all = CtReader.scansIn(p);
+		if (all.isEmpty()) throw new BadValue("input folder has no CTs (.mhd/.mha, .nii/.nii.gz or DICOM series): " + p);
 		if (shard.isEmpty()) return all;
 		int[] in = shardOf(shard);
 		List<Path> mine = new ArrayList<>();

@@ -15,12 +15,13 @@ import org.scijava.event.EventService;
  * {@code ./luna COMMAND key=value ...}: runs one of our SciJava commands headless, inside a real
  * SciJava context, with the same parameter names as the Fiji dialogs and macros.
  * <p>
- * Exit codes: 0 success, 1 the command failed, 2 the arguments were wrong. Errors are one line on
- * stderr; {@code --debug} adds the stack trace.
+ * Exit codes: 0 success, 1 the command failed, 2 the arguments were wrong, 3 the command finished
+ * but some of its work failed (scans of a cohort; they are listed in the output folder's
+ * failures.csv). Errors are one line on stderr; {@code --debug} adds the stack trace.
  */
 public final class LunaCli {
 
-	public static final int OK = 0, FAILED = 1, BAD_ARGUMENTS = 2;
+	public static final int OK = 0, FAILED = 1, BAD_ARGUMENTS = 2, SOME_FAILED = 3;
 
 	private LunaCli() {}
 
@@ -63,6 +64,12 @@ public final class LunaCli {
 			for (org.scijava.module.ModuleItem<?> item : module.getInfo().outputs()) {
 				Object value = module.getOutput(item.getName());
 				if (value instanceof String && !((String) value).isEmpty()) out.println(value);
+			}
+			String incomplete = module instanceof org.scijava.command.CommandModule cm && cm.getCommand() instanceof LunaCommand lc ?
+				lc.incomplete() : null;
+			if (incomplete != null) {
+				err.println("luna: " + incomplete);
+				return SOME_FAILED;
 			}
 			return OK;
 		}

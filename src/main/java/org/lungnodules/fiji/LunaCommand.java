@@ -28,12 +28,14 @@ public abstract class LunaCommand implements Command {
 	/** Set by a front door that has its own cancel button (ImageJ's Esc key, for one). */
 	private volatile BooleanSupplier cancelRequested = () -> false;
 	private volatile boolean canceled;
+	private volatile String incomplete;
 
 	/** The work itself; checked exceptions become clean one-line errors at the front doors. */
 	protected abstract void execute() throws Exception;
 
 	@Override
 	public final void run() {
+		incomplete = null;
 		try {
 			execute();
 		}
@@ -46,6 +48,19 @@ public abstract class LunaCommand implements Command {
 		finally {
 			if (status != null) status.clearStatus();
 		}
+	}
+
+	/**
+	 * Called by a command that finished its run but not all of its work (some scans of a cohort
+	 * failed): the front doors report the message, and {@code ./luna} exits with 3.
+	 */
+	protected void setIncomplete(String message) {
+		incomplete = message;
+	}
+
+	/** Why the finished run is incomplete, or null when it did all its work. */
+	public String incomplete() {
+		return incomplete;
 	}
 
 	public void setCancelRequested(BooleanSupplier s) {

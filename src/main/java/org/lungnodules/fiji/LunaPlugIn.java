@@ -120,6 +120,9 @@ public class LunaPlugIn implements PlugIn {
 				}
 			});
 			lastModule = module;
+			// A cohort run with failed scans finished its work: say so, but let the macro carry on.
+			if (module instanceof org.scijava.command.CommandModule cm && cm.getCommand() instanceof LunaCommand lc && lc.incomplete() != null)
+				IJ.log("Lung Nodules: " + lc.incomplete());
 			ImageJDisplay.show(module, images);
 			return module;
 		}

@@ -164,10 +164,19 @@ class CtAnalysisInputTest {
 		assertEquals(List.of(CtAnalysis.SEGMENTING, CtAnalysis.GROUPING, CtAnalysis.CLASSIFYING), stages);
 	}
 
+	private static ChestPhantom fastModeChest;
+
+	/** The chest both fast-mode tests use, generated once. */
+	private static synchronized ChestPhantom fastModeChest() {
+		if (fastModeChest == null)
+			fastModeChest = ChestPhantom.generate(2024, 0, ChestPhantom.Options.defaults().withSize(72, 256, 256).withNodules(3, 3)
+				.withDiameterRange(8, 20).withSolidOnly(true).withCandidatesPerCt(0));
+		return fastModeChest;
+	}
+
 	@Test
 	void fastModeFindsTheSameNodulesOnAGeneratedChest() {
-		ChestPhantom chest = ChestPhantom.generate(2024, 0,
-			ChestPhantom.Options.defaults().withSize(72, 256, 256).withNodules(3, 3).withDiameterRange(8, 20).withSolidOnly(true).withCandidatesPerCt(0));
+		ChestPhantom chest = fastModeChest();
 		CtVolume ct = chest.volume();
 		CtAnalysis.Settings s = CtAnalysis.Settings.defaults().withKeepVolumes(false);
 		List<Candidate> recipe = new CtAnalysis(inference, s).analyze(ct, null).nodules(0.5);
@@ -188,8 +197,7 @@ class CtAnalysisInputTest {
 	 */
 	@Test
 	void fastModeFindsTheSameNodulesWhenTheLungsTouchTheImageBorder() {
-		ChestPhantom chest = ChestPhantom.generate(2024, 0,
-			ChestPhantom.Options.defaults().withSize(72, 256, 256).withNodules(3, 3).withDiameterRange(8, 20).withSolidOnly(true).withCandidatesPerCt(0));
+		ChestPhantom chest = fastModeChest();
 		var image = net.imglib2.view.Views.zeroMin(net.imglib2.view.Views.interval(chest.volume().image(),
 			new long[] { 64, 0, 0 }, new long[] { 191, 255, 71 }));
 		CtVolume ct = new CtVolume(image, chest.geometry(), "cut");

@@ -28,6 +28,7 @@ class DemoModelsGoalsTest {
 	void shippedDemoWeightsOnUnseenSyntheticCts() throws Exception {
 		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "30", "seg_n", "8", "mal_n", "40", "seed", "303"), null);
 		String report = r.toString();
+		System.out.println("DemoModelsGoalsTest seconds per part: " + r.seconds());
 
 		// The counts are the phantoms' own: every drawn nodule is one candidate and one nodule.
 		int drawn = 0, drawn6 = 0, candidates = 0;

@@ -69,15 +69,20 @@ class ImageJMacroIT {
 		Path macro = Paths.get("macros", "batch_analyze.ijm").toAbsolutePath();
 		ImageJBatch.Run run = imagej.runHeadlessWithIjPath(macro, "input=[" + scans + "] output=[" + out + "] " + models() + " threshold=0.5");
 		List<String> summary = Files.readAllLines(out.resolve("summary.csv"));
-		assertTrue(summary.get(0).equals("series,candidates,nodules,max_p_malignant,seconds,status"), run.output());
+		// The batch macro's columns first, then what the results were made with.
+		assertTrue(summary.get(0).equals("series,candidates,nodules,max_p_malignant,seconds,status,device,models_sha256"), run.output());
 		org.junit.jupiter.api.Assertions.assertEquals(4, summary.size(), "header + 3 scans: " + summary + "\n" + run.output());
 		int ok = 0, failed = 0;
 		for (String line : summary.subList(1, summary.size())) {
-			if (line.endsWith(",ok")) ok++;
-			if (line.startsWith("broken,") && line.contains("failed")) failed++;
+			if (line.contains(",ok,")) ok++;
+			if (line.startsWith("broken,") && line.contains("failed (read)")) failed++;
 		}
 		org.junit.jupiter.api.Assertions.assertEquals(2, ok, summary.toString());
 		org.junit.jupiter.api.Assertions.assertEquals(1, failed, summary.toString());
+		List<String> failures = Files.readAllLines(out.resolve("failures.csv"));
+		org.junit.jupiter.api.Assertions.assertEquals(2, failures.size(), failures.toString());
+		assertTrue(failures.get(1).startsWith(scans.resolve("broken.mhd") + ",read,") && failures.get(1).contains("gone.raw"), failures.toString());
+		assertTrue(run.output().contains("2 analysed, 0 skipped (done before), 1 failed"), run.output());
 		for (String uid : data.seriesUids()) assertTrue(Files.exists(out.resolve(uid + "_candidates.csv")), uid);
 	}
 
