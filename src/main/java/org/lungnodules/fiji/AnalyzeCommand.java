@@ -41,6 +41,10 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "input", required = false, description = "A CT (.mhd/.mha, .nii/.nii.gz, a DICOM series) or a folder of them; in Fiji, empty = the current image")
 	private File input;
 
+	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to " +
+		"analyse (a unique start or end of it is enough)")
+	private String series = "";
+
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
 	private File seg_model;
 
@@ -163,7 +167,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 				(mal == null ? "" : ", mal " + mal.getFileName()) + ")");
 			CtAnalysis analysis = new CtAnalysis(inference, settings);
 			if (!cohort) {
-				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : CtReader.read(scans.get(0)).volume();
+				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : readCt(scans.get(0).toFile(), series);
 				result = analysis.analyze(volume, progress);
 				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
 				if (out != null) CandidatesCsv.write(out, result);
@@ -262,8 +266,9 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		}
 		Path p = input.toPath();
 		if (!Files.exists(p)) throw new BadValue("input: no such file or folder: " + p);
-		if (!Files.isDirectory(p)) {
-			if (!shard.isEmpty()) throw new BadValue("shard=" + shard + " needs input to be a folder");
+		if (!Files.isDirectory(p) || !series.isEmpty()) {
+			// series= picks one series of one DICOM folder: a single scan, not a cohort.
+			if (!shard.isEmpty()) throw new BadValue("shard=" + shard + " needs input to be a folder of scans" + (series.isEmpty() ? "" : ", without series="));
 			return List.of(p);
 		}
 		cohort = true;
