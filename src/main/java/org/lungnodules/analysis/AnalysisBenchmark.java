@@ -109,7 +109,7 @@ public final class AnalysisBenchmark {
 		return Math.abs(a.index() - b.index()) <= 1 && Math.abs(a.row() - b.row()) <= 1 && Math.abs(a.col() - b.col()) <= 1;
 	}
 
-	private static Path find(Path dir, String prefix) throws java.io.IOException {
+	static Path find(Path dir, String prefix) throws java.io.IOException {
 		if (!Files.isDirectory(dir)) throw new java.nio.file.NoSuchFileException(dir.toString(), null, "models folder does not exist");
 		try (var files = Files.list(dir)) {
 			return files.filter(p -> p.getFileName().toString().startsWith(prefix)).sorted().reduce((a, c) -> c)

@@ -121,6 +121,7 @@ public final class CtAnalysis {
 	private final Inference inference;
 	private final Settings settings;
 	private final List<String> warnings = new ArrayList<>();
+	private long segmentedPixels;
 
 	/** @param inference must hold the SEG and CLS networks; MAL is optional */
 	public CtAnalysis(Inference inference, Settings settings) {
@@ -212,6 +213,7 @@ public final class CtAnalysis {
 		SliceRing ring = new SliceRing(ct, batch + 2 * CONTEXT);
 		float[] input = new float[0];
 		int done = 0;
+		segmentedPixels = 0;
 		for (Box box : boxes) {
 			p.checkCanceled();
 			int y0 = box.y0, x0 = box.x0, bh = box.height, bw = box.width, n = box.slices.length;
@@ -230,6 +232,7 @@ public final class CtAnalysis {
 				}
 			}
 			float[] result = inference.segment(input, n, ph, pw, settings.fast()); // fast mode: channels-last too
+			segmentedPixels += (long) n * planeIn;
 			for (int i = 0; i < n; i++) {
 				int z = box.slices[i];
 				for (int y = 0; y < bh; y++)
@@ -578,6 +581,9 @@ public final class CtAnalysis {
 			p.report(stage, (start + batch.size()) / (double) candidates.size());
 		}
 	}
+
+	/** Pixels the U-Net computed in the last segmentation (slices × padded box area), for GFLOP/s figures. */
+	public long lastSegmentedPixels() { return segmentedPixels; }
 
 	/** Warnings of the last analysis (also in its result). */
 	public List<String> warnings() { return List.copyOf(warnings); }

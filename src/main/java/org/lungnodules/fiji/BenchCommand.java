@@ -26,13 +26,14 @@ public class BenchCommand extends LunaCommand {
 		BENCHMARKS.put("phantom", "org.lungnodules.ct.PhantomBenchmark");
 		BENCHMARKS.put("inference", "org.lungnodules.nn.InferenceBenchmark");
 		BENCHMARKS.put("analysis", "org.lungnodules.analysis.AnalysisBenchmark");
+		BENCHMARKS.put("real", "org.lungnodules.analysis.RealCtBenchmark");
 		BENCHMARKS.put("evaluation", "org.lungnodules.analysis.EvaluationBenchmark");
 		BENCHMARKS.put("training", "org.lungnodules.training.TrainingBenchmark");
 		BENCHMARKS.put("realism", "org.lungnodules.analysis.PhantomDetectionCheck");
 		BENCHMARKS.put("demo-models", "org.lungnodules.analysis.DemoModelCheck");
 	}
 
-	@Parameter(label = "which", description = "metaimage, phantom, inference, analysis, evaluation, training, realism, demo-models, or all")
+	@Parameter(label = "which", description = "metaimage, phantom, inference, analysis, real, evaluation, training, realism, demo-models, or all")
 	private String which = "all";
 
 	@Parameter(label = "options", required = false, description = "Benchmark options as k=v;k=v (e.g. size=512x512x300;repeats=5)")
