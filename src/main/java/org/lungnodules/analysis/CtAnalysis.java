@@ -368,7 +368,7 @@ public final class CtAnalysis {
 	 * intermediate values at the skin, which is why this does not simply count lung-like HU values.
 	 * If the lungs touch the image border (a field of view cut through the chest) they are reached
 	 * from the border too; that is recognised by a lot of lung-like (not −1000 HU) air among the
-	 * reached pixels, and then all air below {@link #BODY_HU} inside the body's box counts.
+	 * reached pixels together with body on the image border, and then all lung-like air counts.
 	 */
 	private static final class AirScan {
 		private final int h, w;
@@ -401,7 +401,11 @@ public final class CtAnalysis {
 				if (y > 0) tail = visit(s, i - w, tail);
 				if (y < h - 1) tail = visit(s, i + w, tail);
 			}
-			boolean lungCut = lungLikeOutside > LUNG_CUT_FRACTION * s.length;
+			// Lungs cut by the field of view also put their chest wall on the image border. Without body on the
+			// border the lung-like air outside is something else: on real CTs the air around the patient is
+			// noisy, and pads and blankets are lung-like (6-11 % of every slice of LIDC-IDRI-0001), which made
+			// every slice look cut and the fast mode segment whole slices.
+			boolean lungCut = lungLikeOutside > LUNG_CUT_FRACTION * s.length && bodyOnBorder(s);
 			int ylo = h, yhi = -1, xlo = w, xhi = -1, count = 0;
 			for (int y = 0, i = 0; y < h; y++)
 				for (int x = 0; x < w; x++, i++)
@@ -413,6 +417,15 @@ public final class CtAnalysis {
 						if (x > xhi) xhi = x;
 					}
 			return count == 0 ? null : new int[] { ylo, yhi, xlo, xhi, count };
+		}
+
+		/** Whether any pixel on the image border is body (at least {@link #BODY_HU}). */
+		private boolean bodyOnBorder(float[] s) {
+			for (int x = 0; x < w; x++)
+				if (s[x] >= BODY_HU || s[(h - 1) * w + x] >= BODY_HU) return true;
+			for (int y = 0; y < h; y++)
+				if (s[y * w] >= BODY_HU || s[y * w + w - 1] >= BODY_HU) return true;
+			return false;
 		}
 
 		private int visit(float[] s, int j, int tail) {
