@@ -370,7 +370,7 @@ public final class CtAnalysis {
 	 * from the border too; that is recognised by a lot of lung-like (not −1000 HU) air among the
 	 * reached pixels together with body on the image border, and then all lung-like air counts.
 	 */
-	private static final class AirScan {
+	static final class AirScan {
 		private final int h, w;
 		private final boolean[] outside;
 		private final int[] queue;
