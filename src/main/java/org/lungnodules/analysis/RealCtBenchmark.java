@@ -81,10 +81,12 @@ public final class RealCtBenchmark {
 					long pixels = analysis.lastSegmentedPixels();
 					out.printf(Locale.ROOT,
 						"%-6s total %6.1f s: segmenting %.1f s (%.1f%% of the CT's pixels, %.0f GFLOP/s), grouping %.1f s, classifying %.1f s " +
-							"(%.1f%% of the total, %d components, %d nodules p >= 0.5); CPU user %.1f s, system %.1f s; RSS %.2f GB, peak %.2f GB%n",
+							"(%.1f%% of the total, %d components, %d nodules p >= 0.5); CPU user %.1f s, system %.1f s; RSS %.2f GB, peak %.2f GB " +
+							"(of which Java heap committed %.2f GB)%n",
 						mode, total, seg, 100.0 * pixels / ((double) shape[0] * shape[1] * shape[2]), UNET_FLOP_PER_PIXEL * pixels / seg / 1e9,
 						s.get(CtAnalysis.GROUPING), cls, 100 * cls / total, r.candidates().size(), r.nodules(0.5).size(),
-						(cpu1[0] - cpu0[0]) / TICKS, (cpu1[1] - cpu0[1]) / TICKS, memoryGb("VmRSS"), memoryGb("VmHWM"));
+						(cpu1[0] - cpu0[0]) / TICKS, (cpu1[1] - cpu0[1]) / TICKS, memoryGb("VmRSS"), memoryGb("VmHWM"),
+						Runtime.getRuntime().totalMemory() / (double) (1 << 30));
 					if (k == 0 && !fast && expected != null) out.println("  recipe vs " + expected + ": " + compareWithReference(r.candidates(), expected));
 					if (k == 0 && !fast) recipeNodules = r.nodules(0.5);
 					if (k == 0 && fast && recipeNodules != null)
