@@ -221,10 +221,13 @@ public final class Inference implements Closeable {
 
 	/**
 	 * {@link #segment(float[], int, int, int)}, optionally with channels-last activations (see
-	 * {@link TorchModule#setChannelsLast}): 1.5–2× faster on the CPU, but the float rounding differs
-	 * from PyTorch's default layout (probabilities by up to about 5e-4 on the reference phantom, versus
-	 * 1e-4 with the default layout). The classifiers always run channels-last: their outputs stay
-	 * within the reference tolerances.
+	 * {@link TorchModule#setChannelsLast}). The float rounding then differs from PyTorch's default layout
+	 * (probabilities by up to about 5e-4 on the reference phantom, versus 1e-4 with the default layout).
+	 * It was 1.5–2× faster while glibc unmapped every large block; with {@link EngineEnvironment}'s
+	 * allocator settings the default layout is the faster one for the U-Net (75–83 against 44–52
+	 * GFLOP/s on 2 cores), so the analysis no longer asks for it. The classifiers always run
+	 * channels-last (faster for their 1- and 8-channel 3D convolutions): their outputs stay within the
+	 * reference tolerances.
 	 */
 	public synchronized float[] segment(float[] input, int n, int h, int w, boolean channelsLast) {
 		TorchModule unet = networks.get(Networks.Kind.SEG);
