@@ -26,6 +26,7 @@ public class BenchCommand extends LunaCommand {
 		BENCHMARKS.put("phantom", "org.lungnodules.ct.PhantomBenchmark");
 		BENCHMARKS.put("inference", "org.lungnodules.nn.InferenceBenchmark");
 		BENCHMARKS.put("analysis", "org.lungnodules.analysis.AnalysisBenchmark");
+		BENCHMARKS.put("real", "org.lungnodules.analysis.RealCtBenchmark");
 		BENCHMARKS.put("evaluation", "org.lungnodules.analysis.EvaluationBenchmark");
 		BENCHMARKS.put("training", "org.lungnodules.training.TrainingBenchmark");
 		BENCHMARKS.put("realism", "org.lungnodules.analysis.PhantomDetectionCheck");
@@ -36,8 +37,8 @@ public class BenchCommand extends LunaCommand {
 	/** Not part of which=all: hours of CPU (30 LUNA-size CTs) for one memory figure. */
 	private static final List<String> NOT_IN_ALL = List.of("cohort");
 
-	@Parameter(label = "which", description = "metaimage, phantom, inference, analysis, evaluation, training, realism, demo-models, cohort, " +
-		"or all (all but cohort)")
+	@Parameter(label = "which", description = "metaimage, phantom, inference, analysis, real, evaluation, training, realism, demo-models, " +
+		"cohort, or all (all but cohort)")
 	private String which = "all";
 
 	@Parameter(label = "options", required = false, description = "Benchmark options as k=v;k=v (e.g. size=512x512x300;repeats=5)")

@@ -79,8 +79,9 @@ public final class Devices {
 			". Build with -Pcuda on a machine with CUDA 12.4 drivers, or use device=cpu or auto.");
 	}
 
+	/** DJL's PyTorch engine, started once after {@link EngineEnvironment#prepare()}: use this, not {@code Engine.getEngine}. */
 	public static Engine engine() {
-		return Engine.getEngine("PyTorch");
+		return EngineEnvironment.startEngine();
 	}
 
 	public static String describe() {

@@ -24,7 +24,7 @@ public final class InferenceBenchmark {
 	private InferenceBenchmark() {}
 
 	public static void run(PrintStream out, Map<String, String> options) throws Exception {
-		Inference.configureEngine(); // before the first NDManager starts the engine
+		Devices.engine(); // prepared and started before the first NDManager
 		String device = options.getOrDefault("device", "auto");
 		int threads = Integer.parseInt(options.getOrDefault("threads", "0"));
 		int warmup = Integer.parseInt(options.getOrDefault("warmup", "2"));

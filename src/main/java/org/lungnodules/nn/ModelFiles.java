@@ -35,6 +35,7 @@ public final class ModelFiles {
 			throw new NoSuchFileException(file.toString(), null, "the " + role + " model file does not exist");
 		LinkedHashMap<String, Tensor> stateDict = TorchCheckpoint.read(file).stateDict();
 		// A throwaway network checks names, shapes and types without touching the caller's networks.
+		Devices.engine();
 		try (NDManager manager = NDManager.newBaseManager(ai.djl.Device.cpu(), "PyTorch")) {
 			StateDicts.load(Networks.create(kind, manager), stateDict, file + " (as the " + role + ")");
 		}

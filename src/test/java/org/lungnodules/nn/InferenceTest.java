@@ -65,6 +65,25 @@ class InferenceTest {
 		}
 	}
 
+	/**
+	 * CPU batches keep the largest activation within 60 MiB (one 64 MB glibc heap less 4 MiB): the U-Net's
+	 * 32-channel concatenation is 32 MiB per 512² slice (two would be 64 MiB) and 8 MiB per 256² slice
+	 * (seven are 56 MiB, eight 64); the classifier's first block is 2.25 MiB per chunk (26 fit).
+	 * A fixed batch size is capped the same way.
+	 */
+	@Test
+	void cpuBatchesFitOneGlibcHeap() throws IOException {
+		try (Inference inf = open(0)) {
+			assertEquals(1, inf.batchSize(Networks.Kind.SEG, 512, 512));
+			assertEquals(7, inf.batchSize(Networks.Kind.SEG, 256, 256));
+			assertEquals(26, inf.batchSize(Networks.Kind.CLS, 0, 0));
+		}
+		try (Inference inf = open(8)) {
+			assertEquals(1, inf.batchSize(Networks.Kind.SEG, 512, 512));
+			assertEquals(8, inf.batchSize(Networks.Kind.SEG, 64, 64));
+		}
+	}
+
 	@Test
 	void manyBatchesLeaveNoArraysBehind() throws IOException {
 		try (Inference inf = open(1)) {

@@ -1,0 +1,62 @@
+package org.lungnodules.analysis;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fast mode's lung box on hand-drawn slices: a body disc holding two rectangular "lungs", in air.
+ * The box of the enclosed air must be the lungs' box, also when the air around the body is lung-like in
+ * places (as on real scanners: noise, pads, blankets), and must become all lung-like air when the lungs
+ * are cut by the image border.
+ */
+class FastModeAirScanTest {
+
+	static final int H = 128, W = 128;
+
+	/** Air −1000, a body disc of radius 56 at the centre (40 HU), lungs −850 at rows 40..87, cols 30..55 and 72..97. */
+	static float[] chest() {
+		float[] s = new float[H * W];
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++) {
+				double r = Math.hypot(y - 63.5, x - 63.5);
+				boolean lung = y >= 40 && y <= 87 && (x >= 30 && x <= 55 || x >= 72 && x <= 97);
+				s[y * W + x] = r > 56 ? -1000 : lung ? -850 : 40;
+			}
+		return s;
+	}
+
+	@Test
+	void enclosedAirIsTheLungs() {
+		int[] box = new CtAnalysis.AirScan(H, W).enclosedAir(chest());
+		assertArrayEquals(new int[] { 40, 87, 30, 97, 2 * 48 * 26 }, box);
+	}
+
+	@Test
+	void lungLikeAirAroundTheBodyDoesNotMakeTheLungsCut() {
+		float[] s = chest();
+		// a lung-like pad under the body and a lung-like corner: 20 % of the slice, far above the 3 % limit,
+		// connected to the border, but no body on the border
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				if (s[y * W + x] == -1000 && (y > 110 || x + y < 40)) s[y * W + x] = -800;
+		int[] box = new CtAnalysis.AirScan(H, W).enclosedAir(s);
+		assertArrayEquals(new int[] { 40, 87, 30, 97, 2 * 48 * 26 }, box);
+	}
+
+	@Test
+	void lungsCutByTheBorderCountAllLungLikeAir() {
+		// the field of view cut at column 40: the left lung (cols 30..55) now touches the border
+		float[] full = chest();
+		int w = W - 40;
+		float[] s = new float[H * w];
+		for (int y = 0; y < H; y++) System.arraycopy(full, y * W + 40, s, y * w, w);
+		int[] box = new CtAnalysis.AirScan(H, w).enclosedAir(s);
+		// both lungs: rows 40..87, cols 0..15 (left, cut) and 32..57 (right), shifted by the cut
+		assertEquals(40, box[0]);
+		assertEquals(87, box[1]);
+		assertEquals(0, box[2]);
+		assertEquals(57, box[3]);
+	}
+}

@@ -1,0 +1,25 @@
+package org.lungnodules.nn;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Run by {@link EngineEnvironmentTest} in a JVM of its own: starts the engine our way ({@code ours}) or
+ * DJL's plain way ({@code plain}), writes into an array (the operation that makes libtorch print its
+ * deprecation warning) and prints c10's log level and the allocator state on stdout.
+ */
+public final class EngineEnvironmentProbe {
+
+	public static void main(String[] args) {
+		Engine engine = args.length > 0 && args[0].equals("plain") ? Engine.getEngine("PyTorch") : Devices.engine();
+		try (NDManager m = engine.newBaseManager()) {
+			NDArray a = m.zeros(new Shape(2));
+			a.set(new float[] { 1, 2 });
+			System.out.println("sum=" + a.sum().getFloat());
+		}
+		System.out.println("c10_log_level=" + EngineEnvironment.c10LogLevel());
+		System.out.println("malloc=" + EngineEnvironment.mallocState());
+	}
+}
