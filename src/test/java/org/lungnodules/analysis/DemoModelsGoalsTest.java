@@ -17,6 +17,13 @@ import org.lungnodules.ct.ChestPhantom;
  * classifier F1 over every candidate. The truth is what the phantom drew.
  * <p>
  * Each goal is asserted as issue #5 states it, the classifier's F1 at p_nodule &ge; 0.5.
+ * <p>
+ * The classifier is scored with one view per chunk (the published recipe), not the four mirror
+ * views {@code demo} averages: on these 30 CTs one view gives 0.922 and still fails the weights
+ * before the shipped ones (0.887, 0.843), so the assertion keeps its power at a quarter of the
+ * classification time, which is most of this test. The four-view figures (0.936 here, and on other
+ * seeds) come from {@code ./luna bench which=demo-models}; that the mirror views are averaged
+ * correctly is {@code CtAnalysisInputTest}'s check.
  */
 class DemoModelsGoalsTest {
 
@@ -26,7 +33,7 @@ class DemoModelsGoalsTest {
 
 	@Test
 	void shippedDemoWeightsOnUnseenSyntheticCts() throws Exception {
-		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "30", "seg_n", "8", "mal_n", "40", "seed", "303"), null);
+		DemoModelCheck.Result r = DemoModelCheck.check(Map.of("n", "30", "seg_n", "8", "mal_n", "40", "seed", "303", "mirror", "false"), null);
 		String report = r.toString();
 		System.out.println("DemoModelsGoalsTest seconds per part: " + r.seconds());
 
@@ -45,7 +52,7 @@ class DemoModelsGoalsTest {
 		assertEquals(drawn6, r.nodules6mm(), report);
 		assertTrue(r.malignant() + r.benign() > drawn && r.malignant() > 20 && r.benign() > 20, "malignancy uses 40 CTs' nodules: " + report);
 
-		// The shipped weights: 0.922 (docs/demo-models.md); the ones before them, 0.887 and 0.843, fail this.
+		// The shipped weights, one view: 0.922 (docs/demo-models.md); the ones before them, 0.887 and 0.843, fail this.
 		assertTrue(r.f1() >= 0.9, "classifier F1 " + r.f1() + " < 0.9: " + report);
 		assertTrue(r.segmentationRecall6mm() >= 0.9, "segmentation recall (>= 6 mm) " + r.segmentationRecall6mm() + " < 0.9: " + report);
 		assertTrue(r.malignancyAuc() > r.diameterAuc(), "malignancy AUC " + r.malignancyAuc() + " not above diameter-only " +
