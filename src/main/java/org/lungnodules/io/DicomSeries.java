@@ -1,5 +1,7 @@
 package org.lungnodules.io;
 
+import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,8 +24,16 @@ import java.util.stream.Stream;
 import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
+import javax.imageio.ImageReader;
+import javax.imageio.spi.IIORegistry;
+import javax.imageio.spi.ImageReaderSpi;
+import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
+
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+
+import com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi;
 
 import net.imglib2.img.array.ArrayImgs;
 
@@ -31,8 +41,10 @@ import net.imglib2.img.array.ArrayImgs;
  * Reads a CT stored as a DICOM series (one slice per file), with our own DICOM Part 10 parser.
  * <p>
  * Transfer syntaxes: implicit VR little endian, explicit VR little endian, explicit VR big endian
- * and deflated explicit VR little endian. Compressed (encapsulated) pixel data is refused, naming
- * its transfer syntax. Pixels: one sample of 8 or 16 bits, signed or unsigned, MONOCHROME2, one
+ * and deflated explicit VR little endian; of the compressed (encapsulated) ones, RLE Lossless
+ * (decoded here, PS3.5 Annex G) and JPEG Lossless Process 14 (1.2.840.10008.1.2.4.57 and its SV1
+ * form .70, decoded by TwelveMonkeys' ImageIO JPEG reader). Lossy JPEG is refused because it changes
+ * HU values; every other compressed syntax (JPEG-LS, JPEG 2000, ...) is refused, naming it. Pixels: one sample of 8 or 16 bits, signed or unsigned, MONOCHROME2, one
  * frame per file.
  * <p>
  * The volume follows what LUNA16's {@code .mhd} files hold (SimpleITK's series reading): slices
@@ -66,6 +78,10 @@ public final class DicomSeries {
 	static final String DEFLATED_LE = "1.2.840.10008.1.2.1.99";
 	static final String EXPLICIT_BE = "1.2.840.10008.1.2.2";
 	static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
+	static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
+	static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
+	/** Lossy JPEG: refused although the JDK decodes 8-bit baseline, because lossy compression changes HU values. */
+	private static final Set<String> LOSSY_JPEG = Set.of("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51");
 
 	/** Names of the encapsulated (compressed) transfer syntaxes, for the refusal message. */
 	private static final Map<String, String> COMPRESSED = Map.ofEntries(
@@ -311,11 +327,15 @@ public final class DicomSeries {
 
 	private static CtVolume assemble(Path folder, String uid, List<Slice> all, List<String> notes) throws IOException {
 		for (Slice s : all) {
-			if (COMPRESSED.containsKey(s.syntax))
+			if (LOSSY_JPEG.contains(s.syntax))
+				throw new DicomException(s.file, "pixel data compressed as " + COMPRESSED.get(s.syntax) + " (transfer syntax " + s.syntax +
+					"), which is lossy: its decoded values are not the scanner's HU values, so this reader refuses it; use the lossless " +
+					"original series");
+			if (COMPRESSED.containsKey(s.syntax) && !isDecodedEncapsulated(s.syntax))
 				throw new DicomException(s.file, "pixel data compressed as " + COMPRESSED.get(s.syntax) + " (transfer syntax " + s.syntax +
 					"), which this reader does not decode; convert the series to an uncompressed transfer syntax first " +
 					"(for example with dcmtk's dcmdjpeg or gdcmconv --raw)");
-			if (!isNative(s.syntax))
+			if (!isNative(s.syntax) && !isDecodedEncapsulated(s.syntax))
 				throw new DicomException(s.file, "unknown transfer syntax " + s.syntax + "; this reader knows implicit and explicit VR " +
 					"little endian, explicit VR big endian and deflated explicit VR little endian");
 			if (!"CT".equals(s.modality))
@@ -348,6 +368,11 @@ public final class DicomSeries {
 
 	private static boolean isNative(String syntax) {
 		return IMPLICIT_LE.equals(syntax) || EXPLICIT_LE.equals(syntax) || EXPLICIT_BE.equals(syntax) || DEFLATED_LE.equals(syntax);
+	}
+
+	/** The compressed syntaxes this reader decodes: RLE itself, JPEG Lossless with TwelveMonkeys' ImageIO reader. */
+	private static boolean isDecodedEncapsulated(String syntax) {
+		return RLE_LOSSLESS.equals(syntax) || JPEG_LOSSLESS.equals(syntax) || JPEG_LOSSLESS_SV1.equals(syntax);
 	}
 
 	private static void requireGeometry(Slice s) throws DicomException {
@@ -446,12 +471,17 @@ public final class DicomSeries {
 				throw new DicomException(s.file, "BitsStored (0028,0101) is " + s.bitsStored + " with BitsAllocated " + s.bitsAllocated);
 			if (s.pixelRepresentation != 0 && s.pixelRepresentation != 1)
 				throw new DicomException(s.file, "PixelRepresentation (0028,0103) is " + s.pixelRepresentation + "; it must be 0 or 1");
-			if (s.pixelLength < 0)
+			boolean encapsulated = isDecodedEncapsulated(s.syntax);
+			if (s.pixelLength < 0 && !encapsulated)
 				throw new DicomException(s.file, "PixelData (7FE0,0010) has undefined length (compressed fragments), but the transfer syntax " +
 					s.syntax + " is uncompressed");
+			if (s.pixelLength >= 0 && encapsulated)
+				throw new DicomException(s.file, "PixelData (7FE0,0010) has a defined length of " + s.pixelLength + " bytes, but the transfer " +
+					"syntax " + s.syntax + " is compressed and needs encapsulated fragments (undefined length)");
+			if (s.pixelOffset < 0) throw new DicomException(s.file, "an image without PixelData (7FE0,0010)");
 			long expected = (long) s.rows * s.cols * (s.bitsAllocated / 8);
 			long padded = expected + (expected & 1);
-			if (s.pixelLength != expected && s.pixelLength != padded)
+			if (!encapsulated && s.pixelLength != expected && s.pixelLength != padded)
 				throw new DicomException(s.file, "PixelData (7FE0,0010) holds " + s.pixelLength + " bytes, but " + s.rows + " rows x " + s.cols +
 					" columns x " + (s.bitsAllocated / 8) + " bytes need " + expected);
 			if (!Double.isFinite(s.slope) || !Double.isFinite(s.intercept) || s.slope == 0)
@@ -572,6 +602,11 @@ public final class DicomSeries {
 			data = inflateDataset(s.file, s.datasetStart);
 			offset = (int) s.pixelOffset;
 		}
+		else if (isDecodedEncapsulated(s.syntax)) {
+			byte[] frame = readFrame(s);
+			data = RLE_LOSSLESS.equals(s.syntax) ? decodeRle(s, frame, out.length) : decodeJpegLossless(s, frame, out.length);
+			offset = 0;
+		}
 		else {
 			try (FileChannel ch = FileChannel.open(s.file, StandardOpenOption.READ)) {
 				if (ch.size() != s.fileSize)
@@ -601,6 +636,179 @@ public final class DicomSeries {
 			v &= mask;
 			if (signed && (v & signBit) != 0) v -= 1 << bits;
 			out[i] = v;
+		}
+	}
+
+	// ---------------------------------------------------------------------------------------------
+	// Compressed (encapsulated) pixel data
+
+	/**
+	 * The compressed frame of an encapsulated PixelData: the Basic Offset Table item is skipped and
+	 * the fragment items up to the sequence delimiter are concatenated (one frame per file). Every
+	 * length is checked against the file size before anything is allocated.
+	 */
+	private static byte[] readFrame(Slice s) throws IOException {
+		try (FileChannel ch = FileChannel.open(s.file, StandardOpenOption.READ)) {
+			if (ch.size() != s.fileSize)
+				throw new DicomException(s.file, "changed while the series was being read (" + s.fileSize + " bytes, now " + ch.size() + ")");
+			Bytes in = new Bytes(s.file, ch, s.fileSize);
+			long pos = s.pixelOffset;
+			in.need(pos, 8, "the Basic Offset Table item of PixelData (7FE0,0010)");
+			if (itemTag(in, pos) != ITEM)
+				throw new DicomException(s.file, "encapsulated PixelData (7FE0,0010) does not start with a Basic Offset Table item (FFFE,E000) at " +
+					"byte " + pos + " but with " + tagName(itemTag(in, pos)));
+			long tableLength = in.u32(pos + 4, false);
+			if (tableLength == UNDEFINED || pos + 8 + tableLength > s.fileSize)
+				throw new DicomException(s.file, "the Basic Offset Table item at byte " + pos + " declares " + tableLength + " bytes, past the end " +
+					"of the file (" + s.fileSize + " bytes)");
+			pos += 8 + tableLength;
+			List<long[]> fragments = new ArrayList<>();
+			long total = 0;
+			while (true) {
+				in.need(pos, 8, "the fragments of PixelData (7FE0,0010) (no sequence delimiter FFFE,E0DD)");
+				int tag = itemTag(in, pos);
+				if (tag == SEQUENCE_END) break;
+				if (tag != ITEM)
+					throw new DicomException(s.file, "encapsulated PixelData (7FE0,0010) holds " + tagName(tag) + " at byte " + pos +
+						" where a fragment item (FFFE,E000) or the sequence delimiter (FFFE,E0DD) belongs");
+				long length = in.u32(pos + 4, false);
+				if (length == UNDEFINED || pos + 8 + length > s.fileSize)
+					throw new DicomException(s.file, "the PixelData fragment at byte " + pos + " declares " + length + " bytes, past the end of " +
+						"the file (" + s.fileSize + " bytes)");
+				fragments.add(new long[] { pos + 8, length });
+				total += length;
+				// Each step moves forward by at least 8 bytes, and the file's end bounds the loop.
+				pos += 8 + length;
+			}
+			if (total == 0) throw new DicomException(s.file, "encapsulated PixelData (7FE0,0010) holds no compressed data (no non-empty fragment)");
+			if (total > MAX_VOXELS) throw new DicomException(s.file, "encapsulated PixelData (7FE0,0010) holds " + total + " bytes, too many for one frame");
+			byte[] frame = new byte[(int) total];
+			int at = 0;
+			for (long[] f : fragments) {
+				ByteBuffer bb = ByteBuffer.wrap(frame, at, (int) f[1]);
+				long p = f[0];
+				while (bb.hasRemaining()) {
+					int r = ch.read(bb, p);
+					if (r < 0) throw new DicomException(s.file, "ends inside a PixelData fragment at byte " + p);
+					p += r;
+				}
+				at += (int) f[1];
+			}
+			return frame;
+		}
+	}
+
+	private static int itemTag(Bytes in, long pos) throws IOException {
+		return (in.u16(pos, false) << 16) | in.u16(pos + 2, false);
+	}
+
+	/**
+	 * Decodes a DICOM RLE Lossless frame (PS3.5 Annex G) into little-endian native pixel bytes. The
+	 * 64-byte header holds the number of segments and up to 15 segment offsets; with one sample per
+	 * pixel there is one segment per byte of the sample, most significant byte first. Each segment is
+	 * PackBits: a control byte n in 0..127 copies the next n + 1 bytes, -127..-1 repeats the next byte
+	 * 1 - n times, -128 does nothing.
+	 */
+	static byte[] decodeRle(Slice s, byte[] frame, int pixels) throws DicomException {
+		int bytesPerPixel = s.bitsAllocated / 8;
+		if (frame.length < 64) throw new DicomException(s.file, "RLE frame of " + frame.length + " bytes, shorter than its 64-byte header");
+		long segments = u32le(frame, 0);
+		if (segments != bytesPerPixel)
+			throw new DicomException(s.file, "RLE header declares " + segments + " segments, but one sample of " + s.bitsAllocated + " bits needs " +
+				bytesPerPixel);
+		long[] offsets = new long[bytesPerPixel + 1];
+		for (int i = 0; i < bytesPerPixel; i++) offsets[i] = u32le(frame, 4 + 4 * i);
+		offsets[bytesPerPixel] = frame.length;
+		if (offsets[0] != 64) throw new DicomException(s.file, "RLE segment 1 starts at offset " + offsets[0] + ", not right after the 64-byte header");
+		for (int i = 1; i <= bytesPerPixel; i++)
+			if (offsets[i] <= offsets[i - 1] || offsets[i] > frame.length)
+				throw new DicomException(s.file, "RLE segment offsets " + Arrays.toString(Arrays.copyOf(offsets, bytesPerPixel)) + " are not " +
+					"increasing inside the frame of " + frame.length + " bytes");
+		byte[] out = new byte[pixels * bytesPerPixel];
+		for (int seg = 0; seg < bytesPerPixel; seg++) {
+			// Segment 0 holds the most significant bytes; native little-endian order puts them last.
+			int target = bytesPerPixel - 1 - seg;
+			int p = (int) offsets[seg], end = (int) offsets[seg + 1], n = 0;
+			while (n < pixels) {
+				if (p >= end)
+					throw new DicomException(s.file, "RLE segment " + (seg + 1) + " ends after " + n + " of its " + pixels + " bytes");
+				int control = frame[p++];
+				if (control >= 0) {
+					int count = control + 1;
+					if (p + count > end || n + count > pixels)
+						throw new DicomException(s.file, "RLE segment " + (seg + 1) + " has a literal run of " + count + " bytes at offset " + (p - 1) +
+							" that overruns its segment or its " + pixels + " pixels");
+					for (int i = 0; i < count; i++) out[(n++) * bytesPerPixel + target] = frame[p++];
+				}
+				else if (control != -128) {
+					int count = 1 - control;
+					if (p >= end || n + count > pixels)
+						throw new DicomException(s.file, "RLE segment " + (seg + 1) + " has a repeat run of " + count + " bytes at offset " + (p - 1) +
+							" that overruns its segment or its " + pixels + " pixels");
+					byte b = frame[p++];
+					for (int i = 0; i < count; i++) out[(n++) * bytesPerPixel + target] = b;
+				}
+			}
+		}
+		return out;
+	}
+
+	private static long u32le(byte[] b, int at) {
+		return (b[at] & 0xFFL) | (b[at + 1] & 0xFFL) << 8 | (b[at + 2] & 0xFFL) << 16 | (b[at + 3] & 0xFFL) << 24;
+	}
+
+	/**
+	 * TwelveMonkeys' JPEG reader, registered here by hand: ImageIO may list the JDK's reader first
+	 * (which cannot decode lossless JPEG), and in Fiji the registry may have been filled before our
+	 * jars were on the class path.
+	 */
+	private static ImageReaderSpi twelveMonkeysJpeg() {
+		synchronized (DicomSeries.class) {
+			IIORegistry registry = IIORegistry.getDefaultInstance();
+			JPEGImageReaderSpi spi = registry.getServiceProviderByClass(JPEGImageReaderSpi.class);
+			if (spi == null) {
+				registry.registerServiceProvider(new JPEGImageReaderSpi());
+				spi = registry.getServiceProviderByClass(JPEGImageReaderSpi.class);
+			}
+			return spi;
+		}
+	}
+
+	/** Decodes a JPEG Lossless (Process 14) frame into little-endian native pixel bytes. */
+	static byte[] decodeJpegLossless(Slice s, byte[] frame, int pixels) throws IOException {
+		int bytesPerPixel = s.bitsAllocated / 8;
+		ImageReader reader = twelveMonkeysJpeg().createReaderInstance();
+		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(frame))) {
+			reader.setInput(stream, true, true);
+			// The size comes from the JPEG header; check it before the decoder allocates anything.
+			int w = reader.getWidth(0), h = reader.getHeight(0);
+			if (w != s.cols || h != s.rows)
+				throw new DicomException(s.file, "the JPEG Lossless frame is " + w + "x" + h + " pixels, but Columns x Rows say " + s.cols + "x" + s.rows);
+			Raster raster = reader.canReadRaster() ? reader.readRaster(0, null) : reader.read(0).getRaster();
+			if (raster.getWidth() != w || raster.getHeight() != h || raster.getNumBands() != 1)
+				throw new DicomException(s.file, "the JPEG Lossless frame decodes to " + raster.getWidth() + "x" + raster.getHeight() + " pixels with " +
+					raster.getNumBands() + " components; a CT slice has one");
+			byte[] out = new byte[pixels * bytesPerPixel];
+			int[] row = new int[w];
+			for (int y = 0; y < h; y++) {
+				raster.getSamples(raster.getMinX(), raster.getMinY() + y, w, 1, 0, row);
+				for (int x = 0; x < w; x++) {
+					int i = y * w + x, v = row[x];
+					if (bytesPerPixel == 1) out[i] = (byte) v;
+					else { out[2 * i] = (byte) v; out[2 * i + 1] = (byte) (v >> 8); }
+				}
+			}
+			return out;
+		}
+		catch (DicomException e) {
+			throw e;
+		}
+		catch (IOException | RuntimeException e) {
+			// A corrupt stream makes decoders fail in many ways (IIOException, index errors); name the file either way.
+			throw new DicomException(s.file, "the JPEG Lossless pixel data cannot be decoded: " + e);
+		}
+		finally {
+			reader.dispose();
 		}
 	}
 

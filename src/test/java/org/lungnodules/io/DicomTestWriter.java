@@ -41,6 +41,8 @@ final class DicomTestWriter {
 		boolean withSequence = true;
 		/** Extra raw bytes appended to the dataset before the pixel data (already encoded). */
 		byte[] extra = new byte[0];
+		/** For an encapsulated syntax: the PixelData fragments (already compressed); null writes a stub JPEG. */
+		byte[][] fragments;
 
 		Slice copy() {
 			Slice s = new Slice();
@@ -49,7 +51,7 @@ final class DicomTestWriter {
 			s.orientation = orientation.clone(); s.pixelSpacing = pixelSpacing.clone(); s.rows = rows; s.cols = cols;
 			s.bitsAllocated = bitsAllocated; s.bitsStored = bitsStored; s.pixelRepresentation = pixelRepresentation;
 			s.photometric = photometric; s.slope = slope; s.intercept = intercept; s.stored = stored.clone();
-			s.withSequence = withSequence; s.extra = extra.clone();
+			s.withSequence = withSequence; s.extra = extra.clone(); s.fragments = fragments == null ? null : fragments.clone();
 			return s;
 		}
 	}
@@ -92,8 +94,11 @@ final class DicomTestWriter {
 		if (encapsulated) {
 			e.header(0x7FE0, 0x0010, "OB", 0xFFFFFFFFL);
 			e.header(0xFFFE, 0xE000, null, 0); // empty basic offset table
-			e.header(0xFFFE, 0xE000, null, 4);
-			e.out.writeBytes(new byte[] { (byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xD9 });
+			byte[][] fragments = s.fragments != null ? s.fragments : new byte[][] { { (byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xD9 } };
+			for (byte[] f : fragments) {
+				e.header(0xFFFE, 0xE000, null, f.length);
+				e.out.writeBytes(f);
+			}
 			e.header(0xFFFE, 0xE0DD, null, 0);
 		}
 		else {
