@@ -753,7 +753,7 @@ public final class DicomSeries {
 		return out;
 	}
 
-	private static long u32le(byte[] b, int at) {
+	static long u32le(byte[] b, int at) {
 		return (b[at] & 0xFFL) | (b[at + 1] & 0xFFL) << 8 | (b[at + 2] & 0xFFL) << 16 | (b[at + 3] & 0xFFL) << 24;
 	}
 
@@ -774,11 +774,31 @@ public final class DicomSeries {
 		}
 	}
 
+	/**
+	 * Drops 0xFF fill bytes before the final EOI marker (T.81 B.1.1.2 allows any number; dcmtk's
+	 * dcmcjpeg writes one when the last code ends on a byte boundary). TwelveMonkeys 3.13.0 takes
+	 * "FF FF" for a marker while it still holds the last code's bits, and leaves the frame's last
+	 * pixel 0: seen on 9 of the 133 LIDC-IDRI-0001 slices compressed with dcmcjpeg. Fill bytes carry
+	 * no data, so removing them changes nothing else.
+	 */
+	static byte[] dropFillBeforeEndOfImage(byte[] frame) {
+		int end = frame.length;
+		while (end > 0 && frame[end - 1] == 0) end--; // fragments are padded to even length
+		if (end < 4 || frame[end - 2] != (byte) 0xFF || frame[end - 1] != (byte) 0xD9) return frame;
+		int data = end - 2;
+		while (data > 0 && frame[data - 1] == (byte) 0xFF) data--;
+		if (data == end - 2) return frame;
+		byte[] out = Arrays.copyOf(frame, data + 2);
+		out[data] = (byte) 0xFF;
+		out[data + 1] = (byte) 0xD9;
+		return out;
+	}
+
 	/** Decodes a JPEG Lossless (Process 14) frame into little-endian native pixel bytes. */
 	static byte[] decodeJpegLossless(Slice s, byte[] frame, int pixels) throws IOException {
 		int bytesPerPixel = s.bitsAllocated / 8;
 		ImageReader reader = twelveMonkeysJpeg().createReaderInstance();
-		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(frame))) {
+		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(dropFillBeforeEndOfImage(frame)))) {
 			reader.setInput(stream, true, true);
 			// The size comes from the JPEG header; check it before the decoder allocates anything.
 			int w = reader.getWidth(0), h = reader.getHeight(0);

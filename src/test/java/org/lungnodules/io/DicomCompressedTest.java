@@ -305,6 +305,23 @@ class DicomCompressedTest {
 		assertMentions(e, file.toString(), "64x64", "32x64");
 	}
 
+	/**
+	 * 0xFF fill bytes before EOI are legal (T.81 B.1.1.2); dcmcjpeg writes one when the entropy data
+	 * ends on a byte boundary (as on 9 of the 133 slices of LIDC-IDRI-0001), and TwelveMonkeys 3.13.0
+	 * alone then leaves the last pixel 0. compressed/fill/slice0.dcm is such a frame (made by
+	 * make_fill_byte_case.py and dcmcjpeg +e1): air (-3024 HU) fills its last rows.
+	 */
+	@Test
+	void fillByteBeforeTheEndOfImageKeepsTheLastPixel() throws Exception {
+		byte[] bytes = Files.readAllBytes(resource("fill/slice0.dcm"));
+		int eoi = indexOf(bytes, new byte[] { (byte) 0xFF, (byte) 0xFF, (byte) 0xD9, (byte) 0xFE, (byte) 0xFF, (byte) 0xDD, (byte) 0xE0 });
+		assertTrue(bytes[eoi - 1] != (byte) 0xFF, "exactly one fill byte");
+		CtVolume v = DicomSeries.read(resource("fill"), null).volume();
+		for (int y = 0; y < 64; y++)
+			for (int x = 0; x < 64; x++)
+				assertEquals(y >= 60 ? -3024 : syntheticHu(0, y, x), hu(v, x, y, 0), "x=" + x + " y=" + y);
+	}
+
 	@ParameterizedTest
 	@ValueSource(strings = { "1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51" })
 	void lossyJpegIsRefusedBecauseItChangesHu(String syntax) throws IOException {
