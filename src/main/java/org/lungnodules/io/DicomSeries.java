@@ -709,7 +709,7 @@ public final class DicomSeries {
 	 * PackBits: a control byte n in 0..127 copies the next n + 1 bytes, -127..-1 repeats the next byte
 	 * 1 - n times, -128 does nothing.
 	 */
-	static byte[] decodeRle(Slice s, byte[] frame, int pixels) throws DicomException {
+	private static byte[] decodeRle(Slice s, byte[] frame, int pixels) throws DicomException {
 		int bytesPerPixel = s.bitsAllocated / 8;
 		if (frame.length < 64) throw new DicomException(s.file, "RLE frame of " + frame.length + " bytes, shorter than its 64-byte header");
 		long segments = u32le(frame, 0);
@@ -781,7 +781,7 @@ public final class DicomSeries {
 	 * pixel 0: seen on 9 of the 133 LIDC-IDRI-0001 slices compressed with dcmcjpeg. Fill bytes carry
 	 * no data, so removing them changes nothing else.
 	 */
-	static byte[] dropFillBeforeEndOfImage(byte[] frame) {
+	private static byte[] dropFillBeforeEndOfImage(byte[] frame) {
 		int end = frame.length;
 		while (end > 0 && frame[end - 1] == 0) end--; // fragments are padded to even length
 		if (end < 4 || frame[end - 2] != (byte) 0xFF || frame[end - 1] != (byte) 0xD9) return frame;
@@ -795,7 +795,7 @@ public final class DicomSeries {
 	}
 
 	/** Decodes a JPEG Lossless (Process 14) frame into little-endian native pixel bytes. */
-	static byte[] decodeJpegLossless(Slice s, byte[] frame, int pixels) throws IOException {
+	private static byte[] decodeJpegLossless(Slice s, byte[] frame, int pixels) throws IOException {
 		int bytesPerPixel = s.bitsAllocated / 8;
 		ImageReader reader = twelveMonkeysJpeg().createReaderInstance();
 		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(dropFillBeforeEndOfImage(frame)))) {
