@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -23,6 +22,7 @@ import org.lungnodules.Progress;
 import org.lungnodules.SharedData;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.CtReader;
+import org.lungnodules.io.Nifti;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.nn.Inference;
 
@@ -99,6 +99,26 @@ class RealCtReferenceTest {
 		assertEquals(98 * plane, i);
 		assertTrue(worst <= 1e-4, "largest difference from PyTorch on slices 82-97: " + worst);
 		assertTrue(above > 500, "the nodule's slices have foreground in the reference");
+	}
+
+	/**
+	 * The series written as NIfTI gives the same candidates: the analysis is a function of the voxels
+	 * and the geometry, so the NIfTI copy must hold the same voxels, and its geometry must put every
+	 * candidate's voxel centre at the same world point as the DICOM series did.
+	 */
+	@Test
+	void theSeriesAsNiftiGivesTheSameCandidates(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
+		Path nii = dir.resolve("lidc-0001.nii.gz");
+		Nifti.write(nii, ct);
+		CtVolume back = CtReader.read(nii).volume();
+		assertArrayEquals(ct.shapeIrc(), back.shapeIrc());
+		Cursor<? extends RealType<?>> a = Views.flatIterable(ct.image()).cursor(), b = Views.flatIterable(back.image()).cursor();
+		while (a.hasNext())
+			if (a.next().getRealDouble() != b.next().getRealDouble()) throw new AssertionError("voxel differs after NIfTI at " + a);
+		for (Candidate c : result.candidates()) {
+			double[] w = back.geometry().voxelToWorld(c.index(), c.row(), c.col());
+			assertArrayEquals(new double[] { c.x(), c.y(), c.z() }, w, 1e-9, "component " + c.label() + " in the NIfTI copy's world");
+		}
 	}
 
 	/** {@code count} numbers after {@code "key":} in a small JSON text (a list or a single value). */
