@@ -29,7 +29,8 @@ import ai.djl.ndarray.NDManager;
  * environment); {@code /proc/self/environ} does not show it, libgomp does ({@code OMP_DISPLAY_ENV=VERBOSE}
  * prints {@code GOMP_SPINCOUNT = '0'}).</li>
  * <li><b>glibc's allocator keeps large blocks</b> ({@link #tuneMalloc()}), so the U-Net's activations are
- * not handed back to the kernel and faulted in again for every batch.</li>
+ * not handed back to the kernel and faulted in again for every batch; {@link #releaseFreeMemory()}
+ * gives it back when a piece of work ends (the cohort walk calls it between scans).</li>
  * <li><b>libtorch's one-time "AutoNonVariableTypeMode is deprecated" warning</b> is spent while c10's log
  * level is raised to ERROR ({@link #quietDeprecationWarning()}); afterwards the level is what
  * {@code TORCH_CPP_LOG_LEVEL} asks for (DJL never applies that variable) or c10's default, WARNING, so
@@ -129,6 +130,23 @@ public final class EngineEnvironment {
 			& mallopt.invokeInt(new Object[] { M_TRIM_THRESHOLD, pad }) == 1
 			& mallopt.invokeInt(new Object[] { M_TOP_PAD, pad }) == 1;
 		return ok ? "kept in glibc heaps (mmap_max 0, trim_threshold and top_pad 64 MB)" : "mallopt refused a setting";
+	}
+
+	/**
+	 * Hands the free memory inside glibc's heaps back to the kernel ({@code malloc_trim(0)}): what
+	 * {@link #tuneMalloc()} makes glibc keep, and what glibc's own thresholds keep otherwise. Meant for
+	 * the end of a piece of work (one scan of a cohort), not for between batches: the next scan faults
+	 * its pages in once, instead of once per batch.
+	 *
+	 * @return whether anything was given back (false also where there is no glibc)
+	 */
+	public static boolean releaseFreeMemory() {
+		if (!Platform.isLinux()) return false;
+		try {
+			return NativeLibrary.getInstance("c").getFunction("malloc_trim").invokeInt(new Object[] { 0L }) == 1;
+		} catch (LinkageError | RuntimeException e) {
+			return false;
+		}
 	}
 
 	/** Sets a variable in the C environment unless it is set there already (a user's value wins). */

@@ -19,7 +19,27 @@ public final class EngineEnvironmentProbe {
 			a.set(new float[] { 1, 2 });
 			System.out.println("sum=" + a.sum().getFloat());
 		}
+		if (args.length > 0 && args[0].equals("trim")) {
+			// 8 arrays of 16 MB, each written in full (resident), then freed: glibc keeps them in its heaps
+			try (NDManager m = engine.newBaseManager()) {
+				for (int i = 0; i < 8; i++) m.ones(new Shape(4, 1024, 1024)).muli(2);
+				System.out.println("rss_held_kb=" + residentKb());
+			}
+			System.out.println("rss_freed_kb=" + residentKb());
+			System.out.println("released=" + EngineEnvironment.releaseFreeMemory());
+			System.out.println("rss_trimmed_kb=" + residentKb());
+		}
 		System.out.println("c10_log_level=" + EngineEnvironment.c10LogLevel());
 		System.out.println("malloc=" + EngineEnvironment.mallocState());
+	}
+
+	private static long residentKb() {
+		try {
+			for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
+				if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
+		} catch (java.io.IOException e) {
+			throw new java.io.UncheckedIOException(e);
+		}
+		throw new IllegalStateException("no VmRSS in /proc/self/status");
 	}
 }

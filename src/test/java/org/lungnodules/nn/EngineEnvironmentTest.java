@@ -90,4 +90,21 @@ class EngineEnvironmentTest {
 		assertTrue(probe(tmp, "ours", Map.of("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")).stdout
 			.contains("malloc=GLIBC_TUNABLES from the environment"));
 	}
+
+	@Test
+	void freedMemoryStaysInTheHeapsUntilReleased(@TempDir Path tmp) throws Exception {
+		Map<String, Long> kb = kilobytes(probe(tmp, "trim", Map.of()).stdout);
+		// 128 MB were written and freed: kept (no page churn) until the end of a piece of work ...
+		assertTrue(kb.get("rss_freed_kb") > kb.get("rss_held_kb") - 16 * 1024, kb.toString());
+		// ... then handed back, as between the scans of a cohort
+		assertTrue(kb.get("rss_trimmed_kb") < kb.get("rss_freed_kb") - 96 * 1024, kb.toString());
+	}
+
+	private static Map<String, Long> kilobytes(String stdout) {
+		Map<String, Long> kb = new java.util.TreeMap<>();
+		for (String line : stdout.split("\\R"))
+			if (line.startsWith("rss_")) kb.put(line.substring(0, line.indexOf('=')), Long.parseLong(line.substring(line.indexOf('=') + 1).trim()));
+		assertEquals(3, kb.size(), stdout);
+		return kb;
+	}
 }
