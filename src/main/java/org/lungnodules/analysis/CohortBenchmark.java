@@ -13,6 +13,7 @@ import java.util.Map;
 
 import org.lungnodules.Progress;
 import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.nn.DemoModels;
@@ -23,8 +24,8 @@ import org.lungnodules.nn.Networks;
 /**
  * Does one process analysing scan after scan stay flat? Writes LUNA-size synthetic CTs (512×512,
  * 120–300 slices) to a folder, analyses them with {@link CohortRun} in this process, and prints the
- * resident set (RSS) after every scan (settled: see {@link #settledResidentMb()}), its peak during the
- * scan and the Java heap. Goal: RSS after the last scan within 10 % of RSS after the third (the first
+ * resident set (RSS) after every scan, once the walk has given back what the scan left free and holds
+ * nothing of it (settled: see {@link #settledResidentMb()}), its peak during the scan and the Java heap. Goal: RSS after the last scan within 10 % of RSS after the third (the first
  * scans warm up PyTorch's and glibc's pools). Run it as
  * {@code ./luna bench which=cohort} (the ./luna default heap is -Xmx4g).
  * <p>
@@ -88,18 +89,30 @@ public final class CohortBenchmark {
 				CtAnalysis analysis = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(fast).withKeepVolumes(false));
 				long[] cpu = { AnalysisBenchmark.processCpuNanos() };
 				CohortRun run = new CohortRun(output, true, 0.5, inference.device().toString(), CohortRun.modelsSha256(seg, cls), out::println);
-				CohortRun.Report report = run.run(inOrder, analysis::analyze, (scan, ct, result) -> {
-					MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
-					long now = AnalysisBenchmark.processCpuNanos();
-					rss[k[0]] = settledResidentMb();
-					long peak = peakMbSinceLast();
-					peaks[k[0]] = peak;
-					double seconds = result.stageSeconds().values().stream().mapToDouble(Double::doubleValue).sum();
-					out.printf(Locale.ROOT, "%5d %-30s %8.1f %9.1f %9d %9d %11d %10d%n", k[0] + 1, scan.getFileName(), seconds, (now - cpu[0]) / 1e9,
-						rss[k[0]], peak, heap.getUsed() >> 20, heap.getCommitted() >> 20);
-					cpu[0] = now;
-					k[0]++;
-				}, Progress.NONE);
+				CohortRun.Listener listener = new CohortRun.Listener() {
+					double seconds;
+
+					@Override
+					public void analysed(Path scan, CtVolume ct, AnalysisResult result) {
+						seconds = result.stageSeconds().values().stream().mapToDouble(Double::doubleValue).sum();
+					}
+
+					@Override
+					public void released(CohortRun.Outcome o) {
+						// After the scan's memory was given back and nothing of it is held: what the process keeps.
+						long now = AnalysisBenchmark.processCpuNanos();
+						rss[k[0]] = settledResidentMb();
+						long peak = peakMbSinceLast();
+						peaks[k[0]] = peak;
+						MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
+						out.printf(Locale.ROOT, "%5d %-30s %8.1f %9.1f %9d %9d %11d %10d%n", k[0] + 1, o.scan().getFileName(),
+							o.status() == CohortRun.Status.ANALYSED ? seconds : o.seconds(),
+							(now - cpu[0]) / 1e9, rss[k[0]], peak, heap.getUsed() >> 20, heap.getCommitted() >> 20);
+						cpu[0] = now;
+						k[0]++;
+					}
+				};
+				CohortRun.Report report = run.run(inOrder, analysis::analyze, listener, Progress.NONE);
 				out.println(report.text());
 			}
 			finally {

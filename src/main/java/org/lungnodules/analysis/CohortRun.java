@@ -61,6 +61,12 @@ public final class CohortRun {
 	@FunctionalInterface
 	public interface Listener {
 		void analysed(Path scan, CtVolume ct, AnalysisResult result) throws Exception;
+
+		/**
+		 * Called after each scan that was analysed or failed, once the memory it left free has been given
+		 * back and nothing of it is held any more: the moment to see whether the process grows.
+		 */
+		default void released(Outcome outcome) {}
 	}
 
 	/**
@@ -139,6 +145,8 @@ public final class CohortRun {
 			Outcome o = done(scan);
 			if (o == null) {
 				o = analyse(scan, analysis, listener, scanProgress(progress, where));
+				releaseMemory();
+				if (listener != null) listener.released(o);
 				// Failures are quick or slow by chance; the ETA is about analyses.
 				if (o.status() == Status.ANALYSED) {
 					analysingSeconds += o.seconds();
@@ -204,7 +212,6 @@ public final class CohortRun {
 			series = ct.seriesUid();
 			stage = ANALYSE;
 			AnalysisResult result = analysis.analyze(ct, progress);
-			releaseMemory();
 			stage = WRITE;
 			int candidates = result.candidates().size();
 			List<Candidate> nodules = result.nodules(threshold);
@@ -222,13 +229,13 @@ public final class CohortRun {
 			throw e;
 		}
 		catch (Exception | OutOfMemoryError e) {
-			releaseMemory(); // a scan that failed half-way (out of memory, say) leaves the most behind
 			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9);
 		}
 	}
 
 	/**
-	 * Gives back, between two scans, the memory the last one left free: Java's heap (a full collection,
+	 * Gives back, between two scans, the memory the last one left free (a scan that failed half-way, out
+	 * of memory say, leaves the most): Java's heap (a full collection,
 	 * after which the JVM uncommits what it does not need) and glibc's heaps, which keep freed
 	 * activations during a scan so that batches are not faulted in again ({@link EngineEnvironment}).
 	 * Without this a process analysing scan after scan grew by 12–17 % over 30 scans (BENCHMARKS.md, cohort
