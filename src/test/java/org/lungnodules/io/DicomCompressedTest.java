@@ -309,7 +309,7 @@ class DicomCompressedTest {
 	 * 0xFF fill bytes before EOI are legal (T.81 B.1.1.2); dcmcjpeg writes one when the entropy data
 	 * ends on a byte boundary (as on 9 of the 133 slices of LIDC-IDRI-0001), and TwelveMonkeys 3.13.0
 	 * alone then leaves the last pixel 0. compressed/fill/slice0.dcm is such a frame (made by
-	 * make_fill_byte_case.py and dcmcjpeg +e1): air (-3024 HU) fills its last rows.
+	 * {@code make_synthetic.py OUT --fill N} and dcmcjpeg +e1): air (-3024 HU) fills its last rows.
 	 */
 	@Test
 	void fillByteBeforeTheEndOfImageKeepsTheLastPixel() throws Exception {

@@ -1,6 +1,12 @@
 # Writes 3 synthetic CT slices (64x64, signed 16-bit) as explicit VR little endian DICOM files.
+#   make_synthetic.py OUT               the series behind raw/, rle/, p14/, sv1/
+#   make_synthetic.py OUT --fill N      N slices where air (-3024 HU) fills the last rows: dcmcjpeg +e1 then
+#                                       ends slice 0's entropy data on a byte boundary followed by a 0xFF
+#                                       fill byte before EOI (fill/slice0.dcm)
 import struct, sys, os
 out = sys.argv[1]; os.makedirs(out, exist_ok=True)
+fill = len(sys.argv) > 2 and sys.argv[2] == '--fill'
+slices = int(sys.argv[3]) if fill else 3
 def el(g, e, vr, val):
     if isinstance(val, str):
         b = val.encode('ascii')
@@ -16,9 +22,11 @@ def stored(k, y, x):
     v = ((x * 37 + y * 91 + k * 53) % 700) - 1000          # -1000 .. -301
     if 20 <= x < 40 and 20 <= y < 40: v = 40 + x * y % 97     # soft tissue
     if x >= 56: v = 2100 + y * 31 + k * 7                     # dense bone / metal
-    if y >= 60: v = -3024 + x                                 # outside the field of view
+    if fill:
+        if y >= 60 - k % 7 or x < k % 5: v = -3024                # outside the field of view
+    elif y >= 60: v = -3024 + x                               # outside the field of view
     return v + 1024                                           # stored = HU - intercept
-for k in range(3):
+for k in range(slices):
     px = b''.join(struct.pack('<h', stored(k, y, x)) for y in range(H) for x in range(W))
     uid = '1.2.826.0.1.3680043.99.7.%d' % (k + 1)
     ds = b''.join([
