@@ -17,6 +17,7 @@ import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.nn.DemoModels;
+import org.lungnodules.nn.EngineEnvironment;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
@@ -25,9 +26,10 @@ import org.lungnodules.nn.Networks;
  * Does one process analysing scan after scan stay flat? Writes LUNA-size synthetic CTs (512×512,
  * 120–300 slices) to a folder, analyses them with {@link CohortRun} in this process, and prints the
  * resident set (RSS) after every scan, once the walk has given back what the scan left free and holds
- * nothing of it (settled: see {@link #settledResidentMb()}), its peak during the scan and the Java heap. Goal: RSS after the last scan within 10 % of RSS after the third (the first
- * scans warm up PyTorch's and glibc's pools). Run it as
- * {@code ./luna bench which=cohort} (the ./luna default heap is -Xmx4g).
+ * nothing of it (settled: see {@link #settledResidentMb()}), its peak during the scan and the Java
+ * heap. Goal: RSS after the last scan within 10 % of RSS after the third (the first scans warm up
+ * PyTorch's and glibc's pools). Run it as {@code ./luna bench which=cohort} (the ./luna default heap
+ * is -Xmx4g).
  * <p>
  * Options: {@code scans=N} (30), {@code fast=true} (the faster segmentation), {@code folder=DIR} (where
  * the CTs go; CTs already there are reused; default a temporary folder that is deleted),
@@ -157,7 +159,7 @@ public final class CohortBenchmark {
 
 	/** VmRSS of this process from /proc (Linux), or -1 elsewhere. */
 	static long residentMb() {
-		return statusMb("VmRSS:");
+		return statusMb("VmRSS");
 	}
 
 	/**
@@ -165,7 +167,7 @@ public final class CohortBenchmark {
 	 * that each scan's own peak is seen; -1 where that is not available.
 	 */
 	static long peakMbSinceLast() {
-		long peak = statusMb("VmHWM:");
+		long peak = statusMb("VmHWM");
 		try {
 			Files.writeString(Paths.get("/proc/self/clear_refs"), "5");
 		}
@@ -176,14 +178,8 @@ public final class CohortBenchmark {
 	}
 
 	private static long statusMb(String key) {
-		try {
-			for (String line : Files.readAllLines(Paths.get("/proc/self/status")))
-				if (line.startsWith(key)) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-		}
-		catch (java.io.IOException | RuntimeException e) {
-			// not Linux
-		}
-		return -1;
+		long kb = EngineEnvironment.processMemoryKb(key);
+		return kb < 0 ? -1 : kb / 1024;
 	}
 
 	private static void deleteTree(Path dir) throws java.io.IOException {

@@ -112,13 +112,8 @@ public final class RealCtBenchmark {
 
 	/** A /proc/self/status memory line (VmRSS, VmHWM) in GB, or NaN where /proc is missing. */
 	static double memoryGb(String key) {
-		try {
-			for (String line : Files.readAllLines(Paths.get("/proc/self/status")))
-				if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("\\D", "")) / (double) (1 << 20);
-		} catch (IOException | RuntimeException e) {
-			// fall through
-		}
-		return Double.NaN;
+		long kb = EngineEnvironment.processMemoryKb(key);
+		return kb < 0 ? Double.NaN : kb / (double) (1 << 20);
 	}
 
 	/**

@@ -149,6 +149,17 @@ public final class EngineEnvironment {
 		}
 	}
 
+	/** A memory line of {@code /proc/self/status} ({@code VmRSS}, {@code VmHWM}, ...) in kB, or -1 where there is none (not Linux). */
+	public static long processMemoryKb(String key) {
+		try {
+			for (String line : Files.readAllLines(Paths.get("/proc/self/status")))
+				if (line.startsWith(key + ":")) return Long.parseLong(line.replaceAll("\\D", ""));
+		} catch (IOException | RuntimeException e) {
+			// not Linux
+		}
+		return -1;
+	}
+
 	/** Sets a variable in the C environment unless it is set there already (a user's value wins). */
 	static void setDefaultEnv(String name, String value) {
 		if (getenv(name) != null) return;

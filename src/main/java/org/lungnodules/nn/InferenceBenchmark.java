@@ -100,14 +100,8 @@ public final class InferenceBenchmark {
 
 	/** VmRSS of this process from /proc (Linux), or -1 elsewhere. */
 	static long residentMb() {
-		try {
-			for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
-				if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-		}
-		catch (java.io.IOException | RuntimeException e) {
-			// not Linux
-		}
-		return -1;
+		long kb = EngineEnvironment.processMemoryKb("VmRSS");
+		return kb < 0 ? -1 : kb / 1024;
 	}
 
 	private static double median(double[] v) {

@@ -34,12 +34,8 @@ public final class EngineEnvironmentProbe {
 	}
 
 	private static long residentKb() {
-		try {
-			for (String line : java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/self/status")))
-				if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", ""));
-		} catch (java.io.IOException e) {
-			throw new java.io.UncheckedIOException(e);
-		}
-		throw new IllegalStateException("no VmRSS in /proc/self/status");
+		long kb = EngineEnvironment.processMemoryKb("VmRSS");
+		if (kb < 0) throw new IllegalStateException("no VmRSS in /proc/self/status");
+		return kb;
 	}
 }
