@@ -22,16 +22,16 @@ public class BenchCommand extends LunaCommand {
 	/** Benchmark name → class with {@code static void run(PrintStream, Map<String,String>)}. */
 	static final Map<String, String> BENCHMARKS = new LinkedHashMap<>();
 	static {
-		BENCHMARKS.put("metaimage", "org.lungnodules.io.MetaImageBenchmark");
-		BENCHMARKS.put("phantom", "org.lungnodules.ct.PhantomBenchmark");
-		BENCHMARKS.put("inference", "org.lungnodules.nn.InferenceBenchmark");
-		BENCHMARKS.put("analysis", "org.lungnodules.analysis.AnalysisBenchmark");
-		BENCHMARKS.put("real", "org.lungnodules.analysis.RealCtBenchmark");
-		BENCHMARKS.put("evaluation", "org.lungnodules.analysis.EvaluationBenchmark");
-		BENCHMARKS.put("training", "org.lungnodules.training.TrainingBenchmark");
-		BENCHMARKS.put("realism", "org.lungnodules.analysis.PhantomDetectionCheck");
-		BENCHMARKS.put("demo-models", "org.lungnodules.analysis.DemoModelCheck");
-		BENCHMARKS.put("cohort", "org.lungnodules.analysis.CohortBenchmark");
+		BENCHMARKS.put("metaimage", "org.lungnodules.bench.MetaImageBenchmark");
+		BENCHMARKS.put("phantom", "org.lungnodules.bench.PhantomBenchmark");
+		BENCHMARKS.put("inference", "org.lungnodules.bench.InferenceBenchmark");
+		BENCHMARKS.put("analysis", "org.lungnodules.bench.AnalysisBenchmark");
+		BENCHMARKS.put("real", "org.lungnodules.bench.RealCtBenchmark");
+		BENCHMARKS.put("evaluation", "org.lungnodules.bench.EvaluationBenchmark");
+		BENCHMARKS.put("training", "org.lungnodules.bench.TrainingBenchmark");
+		BENCHMARKS.put("realism", "org.lungnodules.bench.PhantomDetectionCheck");
+		BENCHMARKS.put("demo-models", "org.lungnodules.bench.DemoModelCheck");
+		BENCHMARKS.put("cohort", "org.lungnodules.bench.CohortBenchmark");
 	}
 
 	/** Not part of which=all: hours of CPU (30 LUNA-size CTs) for one memory figure. */

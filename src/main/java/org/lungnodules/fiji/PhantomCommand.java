@@ -5,9 +5,9 @@ import java.io.File;
 import java.nio.file.Path;
 
 import org.lungnodules.Progress;
-import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.ct.PhantomDataset;
-import org.lungnodules.ct.SlicePicture;
+import org.lungnodules.phantom.ChestPhantom;
+import org.lungnodules.phantom.PhantomDataset;
+import org.lungnodules.io.SlicePicture;
 import org.scijava.ItemIO;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;

@@ -274,8 +274,8 @@ public final class Inference implements Closeable {
 			throw new IllegalArgumentException(n + " " + what + " need " + n * perSample + " floats, got " + data.length);
 	}
 
-	/** Arrays currently held by the base manager (the weights); for leak checks. */
-	int managedArrayCount() {
+	/** Arrays currently held by the base manager (the weights); for leak checks in tests and benchmarks. */
+	public int managedArrayCount() {
 		return ((BaseNDManager) base).getManagedArrays().size();
 	}
 

@@ -25,7 +25,7 @@ import org.lungnodules.io.MetaImage;
 
 /**
  * A LUNA16-style dataset on disk: the CTs ({@code root/subset*}{@code /*.mhd}, or a flat folder of
- * {@code .mhd} files as {@link org.lungnodules.ct.PhantomDataset} writes), the tables, and the
+ * {@code .mhd} files as {@link org.lungnodules.phantom.PhantomDataset} writes), the tables, and the
  * train/validation split by series.
  * <p>
  * The sample list is the book's (chapter 14) merged candidate list: the nodules of

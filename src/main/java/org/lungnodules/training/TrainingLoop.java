@@ -284,7 +284,8 @@ public final class TrainingLoop {
 		}
 	}
 
-	static int size(int[] shape) {
+	/** The number of elements of a tensor of this shape (an int: one sample must fit a Java array). */
+	public static int size(int[] shape) {
 		long n = 1;
 		for (int d : shape) n *= d;
 		return Math.toIntExact(n);

@@ -8,7 +8,8 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.lungnodules.TemporaryHome;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
+import org.lungnodules.bench.DemoModelCheck;
 
 /**
  * The goals of the demo weights shipped in the jar, on synthetic CTs that neither their training

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lungnodules.SharedData;
 import org.lungnodules.analysis.CandidatesCsv;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.ct.Geometry;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.io.Tensor;

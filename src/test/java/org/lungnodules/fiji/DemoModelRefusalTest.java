@@ -14,7 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.lungnodules.TemporaryHome;
 import org.lungnodules.analysis.CandidatesCsv;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.fiji.LunaCliTest.Outcome;
 import org.lungnodules.io.MetaImage;
 

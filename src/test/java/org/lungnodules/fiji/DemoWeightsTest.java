@@ -12,7 +12,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.lungnodules.TemporaryHome;
 import org.lungnodules.analysis.CandidatesCsv;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 
 /**
  * {@code ./luna demo} on a machine with an empty models folder: it must fall back to the demo weights

@@ -8,7 +8,7 @@ import java.nio.file.Paths;
 import java.util.List;
 
 import org.lungnodules.SharedData;
-import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.phantom.PhantomDataset;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;

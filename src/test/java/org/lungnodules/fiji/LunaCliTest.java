@@ -20,7 +20,7 @@ import net.imglib2.view.Views;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.io.MetaImage;
 
 /** The ./luna front door, through a real SciJava context: exit codes, key checking, real outputs. */

@@ -9,8 +9,8 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.phantom.ChestPhantom;
+import org.lungnodules.phantom.PhantomDataset;
 import org.scijava.Context;
 import org.scijava.module.Module;
 

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.phantom.PhantomDataset;
 import org.lungnodules.io.TorchCheckpoint;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;

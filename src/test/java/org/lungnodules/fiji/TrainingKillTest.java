@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.phantom.PhantomDataset;
 import org.lungnodules.io.Tensor;
 import org.lungnodules.io.TorchCheckpoint;
 

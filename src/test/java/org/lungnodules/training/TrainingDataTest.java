@@ -25,8 +25,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lungnodules.Progress;
-import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.ct.PhantomDataset;
+import org.lungnodules.phantom.ChestPhantom;
+import org.lungnodules.phantom.PhantomDataset;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 import org.lungnodules.nn.Networks;
 

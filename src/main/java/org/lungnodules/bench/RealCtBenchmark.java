@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -17,6 +17,9 @@ import org.lungnodules.nn.EngineEnvironment;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
+import org.lungnodules.analysis.AnalysisResult;
+import org.lungnodules.analysis.Candidate;
+import org.lungnodules.analysis.CtAnalysis;
 
 /**
  * {@code ./luna bench which=real}: the whole analysis of a real CT, the published recipe and the fast

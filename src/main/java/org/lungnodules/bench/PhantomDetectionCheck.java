@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -13,14 +13,17 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Predicate;
 
-import org.lungnodules.ct.ChestPhantom;
-import org.lungnodules.ct.ChestPhantom.Nodule;
-import org.lungnodules.ct.ChestPhantom.NoduleType;
-import org.lungnodules.ct.ChestPhantom.Tissue;
+import org.lungnodules.phantom.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom.Nodule;
+import org.lungnodules.phantom.ChestPhantom.NoduleType;
+import org.lungnodules.phantom.ChestPhantom.Tissue;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
 import org.lungnodules.nn.PublishedModels;
+import org.lungnodules.analysis.AnalysisResult;
+import org.lungnodules.analysis.Candidate;
+import org.lungnodules.analysis.CtAnalysis;
 
 /**
  * The realism check of the synthetic chest CTs: generates phantoms, runs the published analysis

@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -12,12 +12,14 @@ import java.util.concurrent.CancellationException;
 
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.lungnodules.ct.ChestPhantom.Candidate;
-import org.lungnodules.ct.ChestPhantom.CandidateKind;
-import org.lungnodules.ct.ChestPhantom.Nodule;
-import org.lungnodules.ct.ChestPhantom.NoduleSpec;
-import org.lungnodules.ct.ChestPhantom.NoduleType;
-import org.lungnodules.ct.ChestPhantom.Tissue;
+import org.lungnodules.phantom.ChestPhantom.Candidate;
+import org.lungnodules.phantom.ChestPhantom.CandidateKind;
+import org.lungnodules.phantom.ChestPhantom.Nodule;
+import org.lungnodules.phantom.ChestPhantom.NoduleSpec;
+import org.lungnodules.phantom.ChestPhantom.NoduleType;
+import org.lungnodules.phantom.ChestPhantom.Tissue;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.ct.Geometry;
 
 class ChestPhantomTest {
 

@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.io.MetaImage;
 
 /**
  * MetaImage reading speed against plain NIO. Writes a MET_SHORT volume (default 512×512×300,

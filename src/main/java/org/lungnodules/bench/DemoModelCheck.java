@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -8,12 +8,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.nn.DemoModels;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
+import org.lungnodules.analysis.Candidate;
+import org.lungnodules.analysis.CtAnalysis;
+import org.lungnodules.analysis.RocAnalysis;
 
 /**
  * How good models trained on synthetic CTs are, on synthetic CTs they have never seen: the three

@@ -1,4 +1,4 @@
-package org.lungnodules.fiji;
+package org.lungnodules.updatesite;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -11,6 +11,8 @@ import java.util.SplittableRandom;
 import org.lungnodules.Progress;
 import org.lungnodules.io.Luna16Tables.Annotation;
 import org.lungnodules.io.Luna16Tables.Mark;
+import org.lungnodules.analysis.EvaluationOutput;
+import org.lungnodules.analysis.FrocEvaluation;
 
 /**
  * Times the FROC evaluation at LUNA16 scale: by default 900 scans with 100 marks each (the cap),

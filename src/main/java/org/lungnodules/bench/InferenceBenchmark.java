@@ -1,4 +1,4 @@
-package org.lungnodules.nn;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.util.Locale;
@@ -8,6 +8,13 @@ import java.util.Random;
 import ai.djl.ndarray.NDManager;
 
 import org.lungnodules.io.Tensor;
+import org.lungnodules.nn.Devices;
+import org.lungnodules.nn.EngineEnvironment;
+import org.lungnodules.nn.Inference;
+import org.lungnodules.nn.Networks;
+import org.lungnodules.nn.SegmentationUNet;
+import org.lungnodules.nn.StateDicts;
+import org.lungnodules.nn.TorchModule;
 
 /**
  * Throughput of the {@link Inference} service on random input with randomly initialized weights

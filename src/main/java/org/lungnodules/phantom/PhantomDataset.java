@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -14,8 +14,8 @@ import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.DoubleConsumer;
 
-import org.lungnodules.ct.ChestPhantom.Candidate;
-import org.lungnodules.ct.ChestPhantom.Nodule;
+import org.lungnodules.phantom.ChestPhantom.Candidate;
+import org.lungnodules.phantom.ChestPhantom.Nodule;
 import org.lungnodules.io.MetaImage;
 
 /**

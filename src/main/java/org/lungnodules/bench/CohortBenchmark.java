@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import org.lungnodules.Progress;
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.MetaImage;
@@ -21,6 +21,9 @@ import org.lungnodules.nn.EngineEnvironment;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
+import org.lungnodules.analysis.AnalysisResult;
+import org.lungnodules.analysis.CohortRun;
+import org.lungnodules.analysis.CtAnalysis;
 
 /**
  * Does one process analysing scan after scan stay flat? Writes LUNA-size synthetic CTs (512×512,

@@ -1,4 +1,4 @@
-package org.lungnodules.training;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -28,6 +28,12 @@ import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
 import org.lungnodules.nn.TorchLayout;
 import org.lungnodules.nn.TorchModule;
+import org.lungnodules.training.Metrics;
+import org.lungnodules.training.SampleSource;
+import org.lungnodules.training.TorchOptimizer;
+import org.lungnodules.training.TrainingListener;
+import org.lungnodules.training.TrainingLoop;
+import org.lungnodules.training.TrainingSettings;
 
 /**
  * Training throughput of the real loop (loading, forward, backward, optimizer, metrics) on

@@ -1,4 +1,6 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
+import org.lungnodules.ct.Geometry;
+
 
 /**
  * The voxel buffers of a phantom under construction (HU as short, one tissue code per voxel) and

@@ -1,4 +1,4 @@
-package org.lungnodules.fiji;
+package org.lungnodules.updatesite;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import java.util.ArrayList;
 import java.util.List;

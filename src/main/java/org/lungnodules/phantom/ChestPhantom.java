@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.ct.Geometry;
 
 /**
  * A synthetic chest CT with known nodules, generated in memory: a LUNA16-like {@link CtVolume}

@@ -1,7 +1,8 @@
-package org.lungnodules.ct;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.util.Map;
+import org.lungnodules.phantom.ChestPhantom;
 
 /**
  * Times phantom generation: one CT of the default size (128x256x256) and one of LUNA16 size

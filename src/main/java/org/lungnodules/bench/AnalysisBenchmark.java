@@ -1,4 +1,4 @@
-package org.lungnodules.analysis;
+package org.lungnodules.bench;
 
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -10,12 +10,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-import org.lungnodules.ct.ChestPhantom;
+import org.lungnodules.phantom.ChestPhantom;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.ModelFiles;
 import org.lungnodules.nn.Networks;
+import org.lungnodules.analysis.AnalysisResult;
+import org.lungnodules.analysis.Candidate;
+import org.lungnodules.analysis.CtAnalysis;
 
 /**
  * Times the whole analysis, recipe and fast mode, on phantom-a (96×256×256) and on a LUNA16-sized

@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.io;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -15,6 +15,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 import org.lungnodules.io.AtomicFiles;
+import org.lungnodules.ct.CtVolume;
 
 /**
  * A PNG of one axial CT slice in a lung window, with optional circles and labels: what the demo,

@@ -1,13 +1,14 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
-import org.lungnodules.ct.ChestPhantom.Nodule;
-import org.lungnodules.ct.ChestPhantom.NoduleShape;
-import org.lungnodules.ct.ChestPhantom.NoduleSpec;
-import org.lungnodules.ct.ChestPhantom.NoduleType;
+import org.lungnodules.phantom.ChestPhantom.Nodule;
+import org.lungnodules.phantom.ChestPhantom.NoduleShape;
+import org.lungnodules.phantom.ChestPhantom.NoduleSpec;
+import org.lungnodules.phantom.ChestPhantom.NoduleType;
+import org.lungnodules.ct.Geometry;
 
 /**
  * Places nodules in the lungs and draws them. A nodule's surface is r(u) = r · e(u) · (1 + Σ cₖ

@@ -1,4 +1,4 @@
-package org.lungnodules.ct;
+package org.lungnodules.phantom;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -17,7 +17,8 @@ import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lungnodules.ct.ChestPhantom.Nodule;
+import org.lungnodules.phantom.ChestPhantom.Nodule;
+import org.lungnodules.ct.CtVolume;
 
 class PhantomDatasetTest {
 
