@@ -274,13 +274,16 @@ def run_luna(a, seg_path, cls_path):
     env = dict(os.environ)
     if a.allocator != 'installed':
         env.pop('GLIBC_TUNABLES', None)  # ours, for PyTorch: ./luna tunes its allocator itself
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.time()
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # this child's own usage (RUSAGE_CHILDREN's peak RSS would be the largest of all children, PyTorch's too)
+    _, status, usage = os.wait4(child.pid, 0)
     ours = time.time() - t
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit('./luna analyze failed (exit code %d): %s' % (child.returncode, ' '.join(cmd)))
     print('./luna analyze %s: total %.1f s; CPU user %.1f s, sys %.1f s; peak RSS %.2f GB' % (
-        a.luna_args, ours, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, after.ru_maxrss / 2**20))
+        a.luna_args, ours, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 2**20))
     return ours
 
 
