@@ -1,5 +1,6 @@
 package org.lungnodules.fiji;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -7,7 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 
+import org.lungnodules.ExternalTools;
 import org.lungnodules.SharedData;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
 import org.lungnodules.phantom.PhantomDataset;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -105,5 +109,79 @@ class ImageJMacroIT {
 		assertTrue(run.output().contains("IMAGES=1"), run.output());
 		assertTrue(run.output().contains("'seg_modle'"), "the misspelt key is named: " + run.output());
 		assertTrue(!run.output().contains("NOT REACHED"), "a failed command stops the macro: " + run.output());
+	}
+
+	/**
+	 * Issue #21 in ImageJ 1.54p: LIDC-IDRI-0001 (TCIA, CC BY 3.0: ../shared/real/ATTRIBUTION.md), slices 66–113,
+	 * rewritten by pydicom with rows and columns reversed (ImageOrientationPatient −1,0,0,0,−1,0, positions
+	 * moved to the new first pixel), opened through File › Import and analysed from the menu on the open image.
+	 * The nodule's circle must be on the nodule in the image as shown: at the annotated centre's voxel on the
+	 * reversed grid (hand-mapped: row' = rows − 1 − row, col' = cols − 1 − col), on tissue.
+	 */
+	@Test
+	void rowsReversedSeriesOpenedThroughImportShowsTheNodulesCircleOnTheNodule() throws Exception {
+		requireDisplay();
+		Path dicom = SharedData.require("real/LIDC-IDRI-0001/dicom");
+		String summary = Files.readString(SharedData.require("real/LIDC-IDRI-0001/summary.json"));
+		Path reversed = temp.resolve("reversed-slab");
+		Files.createDirectories(reversed);
+		Path py = temp.resolve("reverse_slab.py");
+		Files.writeString(py, String.join("\n",
+			"import os, sys, numpy as np, pydicom",
+			"src, dst, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])",
+			"ds = [pydicom.dcmread(os.path.join(src, n)) for n in sorted(os.listdir(src)) if n.endswith('.dcm')]",
+			"ds = [d for d in ds if 'ImagePositionPatient' in d]",
+			"ds.sort(key=lambda d: float(d.ImagePositionPatient[2]))",
+			"for k, d in enumerate(ds[first:last + 1]):",
+			"    a = d.pixel_array",
+			"    rows, cols = a.shape",
+			"    iop = [float(v) for v in d.ImageOrientationPatient]",
+			"    X, Y = np.array(iop[:3]), np.array(iop[3:])",
+			"    dr, dc = [float(v) for v in d.PixelSpacing]",
+			"    ipp = np.array([float(v) for v in d.ImagePositionPatient])",
+			"    d.ImagePositionPatient = ['%.6f' % v for v in ipp + (cols - 1) * dc * X + (rows - 1) * dr * Y]",
+			"    d.ImageOrientationPatient = ['%g' % v for v in np.concatenate([-X, -Y])]",
+			"    d.PixelData = np.ascontiguousarray(a[::-1, ::-1]).astype(a.dtype).tobytes()",
+			"    d.save_as(os.path.join(dst, 'slice%03d.dcm' % k))",
+			"print(last - first + 1)", ""));
+		int first = 66, last = 113;
+		String n = ExternalTools.run(5, ExternalTools.python("numpy", "pydicom"), py.toString(), dicom.toString(), reversed.toString(),
+			"" + first, "" + last).trim();
+		assertEquals("48", n);
+
+		Path macro = temp.resolve("reversed.ijm");
+		Files.writeString(macro, "setBatchMode(true);\n" +
+			"run(\"DICOM series with geometry\", \"input=[" + reversed + "]\");\n" +
+			"run(\"Analyze CT\", \"" + models() + "\");\n" +
+			"print(\"OVERLAY=\" + Overlay.size);\n" +
+			"for (i = 0; i < Overlay.size; i++) {\n" +
+			"  Overlay.activateSelection(i);\n" +
+			"  getSelectionBounds(x, y, w, h);\n" +
+			"  z = getSliceNumber();\n" +
+			"  v = getPixel(floor(x + w / 2), floor(y + h / 2));\n" +
+			"  print(\"ROI \" + selectionType() + \" \" + z + \" \" + (x + w / 2) + \" \" + (y + h / 2) + \" \" + w + \" \" + v);\n" +
+			"}\n");
+		ImageJBatch.Run run = imagej.runWithDisplay(macro, null);
+
+		// The annotated centre on the original grid, then hand-mapped onto the slab with rows and columns reversed.
+		CtVolume original = CtReader.read(dicom).volume();
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"xyz\"\\s*:\\s*\\[\\s*([-0-9.eE]+)\\s*,\\s*([-0-9.eE]+)\\s*,\\s*([-0-9.eE]+)")
+			.matcher(summary);
+		assertTrue(m.find(), "xyz in summary.json");
+		double[] ircOriginal = original.geometry().worldToVoxel(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)));
+		double slice = ircOriginal[0] - first, row = original.height() - 1 - ircOriginal[1], col = original.width() - 1 - ircOriginal[2];
+		double spacing = original.geometry().spacing()[0];
+
+		boolean onNodule = false;
+		StringBuilder seen = new StringBuilder();
+		for (String line : run.output().split("\n")) {
+			if (!line.startsWith("ROI 1 ")) continue; // selectionType() 1: an oval
+			String[] f = line.trim().split(" ");
+			double z = Double.parseDouble(f[2]) - 1, cx = Double.parseDouble(f[3]), cy = Double.parseDouble(f[4]), hu = Double.parseDouble(f[6]);
+			seen.append(line).append('\n');
+			// within 3 mm in-plane and one slice of the annotated centre, on soft tissue
+			if (Math.abs(z - slice) <= 1.5 && Math.hypot(cx - col - 0.5, cy - row - 0.5) * spacing < 3 && hu > -300) onNodule = true;
+		}
+		assertTrue(onNodule, "a circle at slice " + slice + ", row " + row + ", col " + col + " on tissue; circles drawn:\n" + seen + run.output());
 	}
 }
