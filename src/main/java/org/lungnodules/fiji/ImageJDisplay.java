@@ -48,18 +48,21 @@ final class ImageJDisplay {
 			ij.measure.ResultsTable system = ij.measure.ResultsTable.getResultsTable();
 			if (system != null) NoduleDisplay.fill(system, result, cmd.threshold(), cmd.usedDemoModels());
 		}
-		if (!canShowImages) return;
+		// The image the user analysed gets its circles in any mode: it is already open, so nothing piles up.
 		ImagePlus imp = cmd.image();
+		if (imp != null) {
+			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
+			imp.updateAndDraw();
+		}
+		if (!canShowImages) return;
 		if (imp == null && cmd.volume() != null) {
 			imp = ImagePlusAdapter.toImagePlus(cmd.volume());
 			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
 			show(imp);
 		}
-		else if (imp != null) {
-			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
-			imp.updateAndDraw();
-		}
-		if (imp != null) NoduleDisplay.addToRoiManager(imp, nodules);
+		// ImageJ 1's RoiManager is a window: with no display at all (java.awt.headless) it cannot exist, and the
+		// overlay and the table carry the same nodules.
+		if (imp != null && !GraphicsEnvironment.isHeadless()) NoduleDisplay.addToRoiManager(imp, nodules);
 		if (cmd.wantsLabelImage() && imp != null) {
 			ImagePlus labels = NoduleDisplay.labelImage(result, imp.getCalibration());
 			if (labels != null) show(labels);

@@ -184,4 +184,32 @@ class ImageJMacroIT {
 		}
 		assertTrue(onNodule, "a circle at slice " + slice + ", row " + row + ", col " + col + " on tissue; circles drawn:\n" + seen + run.output());
 	}
+
+	/**
+	 * Issue #23: with no display at all (java.awt.headless, ImageJ 1 -batch), Analyze CT on the open image still
+	 * puts the circles on the image's overlay and the nodules in the Results table, opens no RoiManager (ImageJ 1's
+	 * is a window, which cannot exist headless) and does not fail for want of one.
+	 */
+	@Test
+	void headlessAnalysisOfTheOpenImageWritesOverlayAndTableWithoutARoiManager() throws Exception {
+		Path phantom = SharedData.require("reference/phantom-a/phantom-a.mhd");
+		Path macro = temp.resolve("headless-open.ijm");
+		Files.writeString(macro, "setBatchMode(true);\n" +
+			"err = call(\"org.lungnodules.fiji.LunaPlugIn.tryRun\", \"open\", \"input=[" + phantom + "]\");\n" +
+			"print(\"OPEN=\" + err + \" IMAGES=\" + nImages);\n" +
+			"err = call(\"org.lungnodules.fiji.LunaPlugIn.tryRun\", \"analyze\", \"" + models() + "\");\n" +
+			"print(\"ANALYZE=[\" + err + \"]\");\n" +
+			"print(\"OVERLAY=\" + Overlay.size);\n" +
+			"print(\"NODULES=\" + nResults);\n" +
+			"print(\"ROIMANAGER=\" + isOpen(\"ROI Manager\"));\n" +
+			"print(\"FINISHED\");\n");
+		ImageJBatch.Run run = imagej.runHeadless(macro, null);
+		assertTrue(run.output().contains("OPEN= IMAGES=1"), run.output());
+		assertTrue(run.output().contains("ANALYZE=[]"), "no error: " + run.output());
+		assertTrue(run.output().contains("NODULES=8"), "phantom-a's 8 nodules, as in the menu test: " + run.output());
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("OVERLAY=(\\d+)").matcher(run.output());
+		assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 8, "circles on the overlay: " + run.output());
+		assertTrue(run.output().contains("ROIMANAGER=0"), run.output());
+		assertTrue(run.output().contains("FINISHED") && !run.output().contains("HeadlessException"), run.output());
+	}
 }
