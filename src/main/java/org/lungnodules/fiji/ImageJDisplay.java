@@ -30,9 +30,22 @@ final class ImageJDisplay {
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
-			else if (canShowImages && value instanceof MetaImage) ImagePlusAdapter.toImagePlus((MetaImage) value).show();
-			else if (canShowImages && value instanceof CtVolume) ImagePlusAdapter.toImagePlus((CtVolume) value).show();
+			else if (canShowImages && value instanceof MetaImage m) opened(module, ImagePlusAdapter.toImagePlus(m), null).show();
+			else if (canShowImages && value instanceof CtVolume v) opened(module, ImagePlusAdapter.toImagePlus(v), v.seriesUid()).show();
 		}
+	}
+
+	/**
+	 * A CT image a command opened from its {@code input=} file, with that file and the series key noted in its
+	 * Info, so that later commands on the image (Add Scan to Dataset) know which scan it is.
+	 */
+	private static ImagePlus opened(Module module, ImagePlus imp, String seriesUid) {
+		if (module.getInfo().getInput("input") != null && module.getInput("input") instanceof java.io.File f) {
+			java.nio.file.Path source = f.toPath().toAbsolutePath();
+			ImagePlusAdapter.setSource(imp, source,
+				seriesUid != null && !seriesUid.isEmpty() ? seriesUid : org.lungnodules.io.MetaImage.seriesUidOf(source));
+		}
+		return imp;
 	}
 
 	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */

@@ -212,4 +212,105 @@ class ImageJMacroIT {
 		assertTrue(run.output().contains("ROIMANAGER=0"), run.output());
 		assertTrue(run.output().contains("FINISHED") && !run.output().contains("HeadlessException"), run.output());
 	}
+
+	/** Writes {@code ct}'s HU as a DICOM series (pydicom) with rows and columns reversed, ImageOrientationPatient −1,0,0,0,−1,0. */
+	static Path reversedDicomSeries(CtVolume ct, Path dir, String seriesUid) throws Exception {
+		Files.createDirectories(dir);
+		Path raw = dir.resolveSibling(dir.getFileName() + ".i16");
+		java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 * ct.width() * ct.height() * ct.depth()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		for (net.imglib2.Cursor<? extends net.imglib2.type.numeric.RealType<?>> c = net.imglib2.view.Views.flatIterable(ct.image()).cursor(); c.hasNext();)
+			b.putShort((short) Math.round(c.next().getRealDouble()));
+		Files.write(raw, b.array());
+		double[] o = ct.geometry().origin(), sp = ct.geometry().spacing();
+		assertTrue(ct.geometry().isIdentityDirection(), "the phantom is stored in LPS");
+		Path py = dir.resolveSibling("to_dicom.py");
+		Files.writeString(py, String.join("\n",
+			"import sys, numpy as np, pydicom",
+			"from pydicom.dataset import Dataset, FileMetaDataset",
+			"from pydicom.uid import ExplicitVRLittleEndian, generate_uid",
+			"raw, dst, uid = sys.argv[1], sys.argv[2], sys.argv[3]",
+			"nz, ny, nx = " + ct.depth() + ", " + ct.height() + ", " + ct.width(),
+			"sx, sy, sz = " + sp[0] + ", " + sp[1] + ", " + sp[2],
+			"ox, oy, oz = " + o[0] + ", " + o[1] + ", " + o[2],
+			"v = np.fromfile(raw, dtype='<i2').reshape(nz, ny, nx)",
+			"study, frame = generate_uid(), generate_uid()",
+			"for k in range(nz):",
+			"    m = FileMetaDataset(); m.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.2'",
+			"    m.MediaStorageSOPInstanceUID = generate_uid(); m.TransferSyntaxUID = ExplicitVRLittleEndian",
+			"    d = Dataset(); d.file_meta = m; d.is_little_endian = True; d.is_implicit_VR = False",
+			"    d.SOPClassUID = m.MediaStorageSOPClassUID; d.SOPInstanceUID = m.MediaStorageSOPInstanceUID",
+			"    d.StudyInstanceUID = study; d.SeriesInstanceUID = uid; d.FrameOfReferenceUID = frame",
+			"    d.Modality = 'CT'; d.PatientName = 'Phantom'; d.PatientID = 'phantom'; d.InstanceNumber = k + 1",
+			"    d.Rows, d.Columns = ny, nx; d.PixelSpacing = [sy, sx]; d.SliceThickness = sz",
+			// the stored first pixel is the volume's last column of its last row
+			"    d.ImagePositionPatient = [ox + (nx - 1) * sx, oy + (ny - 1) * sy, oz + k * sz]",
+			"    d.ImageOrientationPatient = [-1, 0, 0, 0, -1, 0]",
+			"    d.SamplesPerPixel = 1; d.PhotometricInterpretation = 'MONOCHROME2'",
+			"    d.BitsAllocated, d.BitsStored, d.HighBit, d.PixelRepresentation = 16, 16, 15, 1",
+			"    d.RescaleIntercept, d.RescaleSlope = 0, 1",
+			"    d.PixelData = np.ascontiguousarray(v[k, ::-1, ::-1]).tobytes()",
+			"    d.save_as('%s/slice%03d.dcm' % (dst, k), write_like_original=False)",
+			"print(nz)", ""));
+		String n = ExternalTools.run(5, ExternalTools.python("numpy", "pydicom"), py.toString(), raw.toString(), dir.toString(), seriesUid).trim();
+		assertEquals("" + ct.depth(), n);
+		return dir;
+	}
+
+	/**
+	 * Issue #22 §3 in ImageJ 1.54p: a synthetic nodule marked with an oval of its truth diameter on its centre slice, once on
+	 * the MetaImage and once on the same CT stored as a DICOM series with rows and columns reversed, each opened through
+	 * File › Import; Add Scan to Dataset must write annotations.csv rows within 1 mm of the truth centre and diameter, with
+	 * the scans' paths in scans.csv; adding a scan again replaces its rows; Show Annotations draws them back.
+	 */
+	@Test
+	void addScanToDatasetWritesTheMarkedNoduleInWorldCoordinates() throws Exception {
+		requireDisplay();
+		Path src = temp.resolve("mark-src");
+		PhantomDataset.Result data = PhantomDataset.write(src, 23, 1,
+			PhantomDataset.Options.defaults().withSize(48, 128, 128).withNodules(1, 2).withDiameterRange(8, 12));
+		String uid = data.seriesUids().get(0);
+		Path mhd = src.resolve(uid + ".mhd");
+		List<String> truth = Files.readAllLines(src.resolve("annotations.csv"));
+		assertTrue(truth.size() >= 2, "the phantom has a nodule: " + truth);
+		String[] t = truth.get(1).split(",");
+		double tx = Double.parseDouble(t[1]), ty = Double.parseDouble(t[2]), tz = Double.parseDouble(t[3]), td = Double.parseDouble(t[4]);
+		CtVolume ct = CtReader.read(mhd).volume();
+		double[] v = ct.geometry().worldToVoxel(tx, ty, tz);
+		double sx = ct.geometry().spacing()[0];
+		String dicomUid = "2.25.1234567890123456789";
+		Path dicom = reversedDicomSeries(ct, temp.resolve("mark-dicom"), dicomUid);
+		int slice = (int) Math.round(v[0]);
+		double r = td / 2 / sx;
+		// the nodule's centre in each stored grid: as is for the MetaImage, rows and columns reversed for the DICOM copy
+		double[][] centres = { { v[2], v[1] }, { ct.width() - 1 - v[2], ct.height() - 1 - v[1] } };
+		Path dataset = temp.resolve("marked-dataset");
+		StringBuilder macro = new StringBuilder("setBatchMode(true);\n");
+		String[] open = { "run(\"MetaImage (.mhd/.mha) with geometry\", \"input=[" + mhd + "]\");\n",
+			"run(\"DICOM series with geometry\", \"input=[" + dicom + "]\");\n" };
+		for (int k = 0; k < 2; k++)
+			for (int again = 0; again < (k == 0 ? 2 : 1); again++) {
+				macro.append(open[k]).append("setSlice(").append(slice + 1).append(");\n")
+					.append(String.format(java.util.Locale.ROOT, "makeOval(%.4f, %.4f, %.4f, %.4f);\n", centres[k][0] + 0.5 - r, centres[k][1] + 0.5 - r, 2 * r, 2 * r))
+					.append("roiManager(\"reset\");\nroiManager(\"add\");\n")
+					.append("run(\"Add Scan to Dataset\", \"dataset=[" + dataset + "]\");\n");
+			}
+		macro.append("run(\"Show Annotations\", \"dataset=[" + dataset + "]\");\nprint(\"SHOWN=\" + Overlay.size);\n");
+		Path file = temp.resolve("mark.ijm");
+		Files.writeString(file, macro.toString());
+		ImageJBatch.Run run = imagej.runWithDisplay(file, null);
+
+		List<String> rows = Files.readAllLines(dataset.resolve("annotations.csv"));
+		assertEquals("seriesuid,coordX,coordY,coordZ,diameter_mm", rows.get(0), run.output());
+		assertEquals(3, rows.size(), "one row per scan, the MetaImage's added twice but kept once: " + rows + "\n" + run.output());
+		for (String key : new String[] { uid, dicomUid }) {
+			String[] f = rows.stream().filter(l -> l.startsWith(key + ",")).findFirst().orElseThrow(() -> new AssertionError(key + " in " + rows)).split(",");
+			double off = Math.sqrt(Math.pow(Double.parseDouble(f[1]) - tx, 2) + Math.pow(Double.parseDouble(f[2]) - ty, 2) + Math.pow(Double.parseDouble(f[3]) - tz, 2));
+			assertTrue(off <= 1, key + ": centre " + off + " mm from the truth");
+			assertEquals(td, Double.parseDouble(f[4]), 1, key + ": diameter");
+		}
+		List<String> scans = Files.readAllLines(dataset.resolve("scans.csv"));
+		assertEquals(List.of("seriesuid,path", uid + "," + mhd.toAbsolutePath(), dicomUid + "," + dicom.toAbsolutePath()), scans);
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("SHOWN=(\\d+)").matcher(run.output());
+		assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 1, "the annotation drawn back on the DICOM copy: " + run.output());
+	}
 }
