@@ -101,8 +101,11 @@ public final class Jpeg2000Codec {
 	}
 
 	static void checkHeader(int rows, int columns, int bitsStored, String source) throws IOException {
-		if (rows <= 0 || columns <= 0 || (long) rows * columns > Integer.MAX_VALUE - 8)
+		if (rows <= 0 || columns <= 0)
 			throw new IOException(source + ": a frame of " + columns + "x" + rows + " pixels cannot be decoded");
+		if ((long) rows * columns > JpegLsCodec.MAX_PIXELS)
+			throw new IOException(source + ": a frame of " + columns + "x" + rows + " pixels is larger than the decoders support (" +
+				JpegLsCodec.MAX_PIXELS + " pixels)");
 		if (bitsStored < 1 || bitsStored > 16)
 			throw new IOException(source + ": BitsStored " + bitsStored + " is not supported (1 to 16)");
 	}

@@ -58,6 +58,10 @@ class Jpeg2000CodecTest {
 
 	/** GDCM's decoding of the same file (pydicom's GDCM handler, at test time). */
 	int[] gdcm(Path dicom) throws Exception {
+		return gdcmIn(tmp, dicom);
+	}
+
+	int[] gdcmIn(Path tmp, Path dicom) throws Exception {
 		ExternalTool.requirePydicomWithGdcm();
 		Path script = Path.of(Jpeg2000CodecTest.class.getResource("gdcm_decode.py").toURI());
 		Path out = tmp.resolve(dicom.getFileName() + ".raw");
