@@ -473,10 +473,13 @@ public final class JpegLsCodec {
 				}
 				else {
 					int count = J[runIndex] == 0 ? 0 : readBits(J[runIndex]);
-					if (count >= remaining)
+					if (count > remaining)
 						throw error("the JPEG-LS codestream is corrupt (a run of " + count + " samples with " + remaining + " left in the line)");
 					Arrays.fill(cur, x + 1, x + 1 + count, runValue);
 					x += count;
+					// A.7.1.1's encoder ends a run reaching the line's end with a 1 bit; a 0 bit whose
+					// count reaches it too is accepted (as CharLS does), with no interruption sample.
+					if (count == remaining) return x;
 					cur[x + 1] = decodeRunInterruption(cur[x], prev[x + 1]);
 					if (runIndex > 0) runIndex--; // A.7.2, end
 					return x + 1;

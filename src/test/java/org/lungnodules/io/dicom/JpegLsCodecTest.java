@@ -137,6 +137,53 @@ class JpegLsCodecTest {
 		}
 	}
 
+	/**
+	 * Restart markers. After RSTm a JPEG-LS scan starts over as at the top of an image (contexts and
+	 * run index reset, the line above taken as 0), so a restart interval of R lines codes each band
+	 * of R lines exactly as a separate image of that band would be coded. dcmcjpls writes no restart
+	 * markers, so the stream is built from its output: each 32-line band compressed on its own, the
+	 * scan data joined with RST0..RST7 (wrapping) under one header with the full height and a DRI.
+	 */
+	@Test
+	void restartIntervalsDecodeLikeIndependentBands() throws Exception {
+		ExternalTool.require("dcmcjpls");
+		int[] slice = Jpeg2000CodecTest.syntheticSlice(15);
+		for (int i = 0; i < slice.length; i++) slice[i] = Math.max(0, Math.min(4095, slice[i] + 1024));
+		int band = 32, bands = 512 / band;
+		java.io.ByteArrayOutputStream stream = new java.io.ByteArrayOutputStream();
+		for (int k = 0; k < bands; k++) {
+			int[] part = Arrays.copyOfRange(slice, k * band * 512, (k + 1) * band * 512);
+			Path raw = tmp.resolve("band" + k + "-raw.dcm"), out = tmp.resolve("band" + k + ".dcm");
+			TestDicomFile.writeMinimal(raw, band, 512, 12, false, part);
+			ExternalTool.run(List.of("dcmcjpls", raw.toString(), out.toString()));
+			byte[] f = new TestDicomFile(out).singleFrame();
+			int sos = indexOf(f, 0xDA) - 1; // at the FF of SOS
+			int ls = (f[sos + 2] & 0xFF) << 8 | (f[sos + 3] & 0xFF);
+			int dataStart = sos + 2 + ls, eoi = f.length;
+			while (!((f[eoi - 2] & 0xFF) == 0xFF && (f[eoi - 1] & 0xFF) == 0xD9)) eoi--;
+			if (k == 0) {
+				byte[] header = Arrays.copyOfRange(f, 0, sos);
+				int sof = indexOf(header, 0xF7); // Y is at sof + 4
+				header[sof + 4] = (byte) (512 >> 8);
+				header[sof + 5] = (byte) 512;
+				stream.writeBytes(header);
+				stream.writeBytes(new byte[] { (byte) 0xFF, (byte) 0xDD, 0, 4, 0, (byte) band }); // DRI: R = 32 lines
+				stream.writeBytes(Arrays.copyOfRange(f, sos, dataStart));
+			}
+			else stream.writeBytes(new byte[] { (byte) 0xFF, (byte) (0xD0 + (k - 1) % 8) });
+			stream.writeBytes(Arrays.copyOfRange(f, dataStart, eoi - 2));
+		}
+		stream.writeBytes(new byte[] { (byte) 0xFF, (byte) 0xD9 });
+		byte[] joined = stream.toByteArray();
+		assertArrayEquals(slice, JpegLsCodec.decode(joined, 512, 512, 12, false, "restarts"));
+		// A restart marker out of sequence is refused.
+		byte[] wrong = joined.clone();
+		for (int i = 0; i + 1 < wrong.length; i++)
+			if ((wrong[i] & 0xFF) == 0xFF && (wrong[i + 1] & 0xFF) == 0xD3) { wrong[i + 1] = (byte) 0xD4; break; }
+		IOException e = assertThrows(IOException.class, () -> JpegLsCodec.decode(wrong, 512, 512, 12, false, "restarts"));
+		assertTrue(e.getMessage().contains("restart marker FFD3"), e.getMessage());
+	}
+
 	// ------------------------------------------------------------ hostile input
 
 	static byte[] wg04Frame() throws IOException {
