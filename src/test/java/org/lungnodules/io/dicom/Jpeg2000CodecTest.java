@@ -147,6 +147,34 @@ class Jpeg2000CodecTest {
 		}
 	}
 
+	/**
+	 * As in Fiji: our classes and the plugin jars in a class loader of their own, and a thread context
+	 * class loader that cannot see them (so ImageIO's service scanning would not find the plugin).
+	 * The codec instantiates the reader's service provider itself, so it still decodes.
+	 */
+	@Test
+	void decodesInAnIsolatedClassLoaderAsInFiji() throws Exception {
+		TestDicomFile j2k = shared(WG04 + "J2KR/CT2_J2KR");
+		int[] expected = shared(WG04 + "REF/CT2_UNC.dcm").nativePixels16();
+		java.net.URL[] urls = {
+			Path.of(Jpeg2000Codec.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toUri().toURL(),
+			Path.of(com.github.jaiimageio.jpeg2000.impl.J2KImageReaderSpi.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toUri().toURL(),
+			Path.of(com.github.jaiimageio.impl.common.ImageUtil.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toUri().toURL() };
+		Thread thread = Thread.currentThread();
+		ClassLoader saved = thread.getContextClassLoader();
+		try (java.net.URLClassLoader plugin = new java.net.URLClassLoader(urls, ClassLoader.getPlatformClassLoader())) {
+			thread.setContextClassLoader(ClassLoader.getPlatformClassLoader());
+			Class<?> codec = plugin.loadClass(Jpeg2000Codec.class.getName());
+			assertTrue(codec != Jpeg2000Codec.class, "loaded apart from the test's class path");
+			Object got = codec.getMethod("decode", byte[].class, int.class, int.class, int.class, boolean.class, String.class)
+				.invoke(null, j2k.singleFrame(), 512, 512, 16, true, "isolated");
+			assertArrayEquals(expected, (int[]) got);
+		}
+		finally {
+			thread.setContextClassLoader(saved);
+		}
+	}
+
 	// ------------------------------------------------------------ our own fixtures, compressed by gdcmconv
 
 	/** A synthetic 512x512 int16 CT slice: air, a body, bone above 2000 HU, noise, as stored values (HU). */
