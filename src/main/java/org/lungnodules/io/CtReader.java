@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.dicom.DicomSeries;
 
 /**
  * The one way the product reads a CT from a path, whatever its format: a MetaImage file
