@@ -12,9 +12,18 @@ Needs python3-torch (Debian's 1.13) and python3-scipy. Weights: the book's .stat
 
   scripts/pytorch-recipe.py --ct CT.mhd [--models ../shared/models/book] [--threads 2]
       [--expected candidates-expected.csv] [--luna ./luna] [--luna-args "fast=true"] [--out DIR]
+      [--allocator installed|tuned|both]
 
 With --luna, ./luna analyze runs on the same CT after PyTorch (wall time and peak RSS of the process,
 JVM start and model loading included, as for PyTorch's process time here) and the ratio is printed.
+
+--allocator (issue #24): PyTorch as installed pays glibc malloc's page-fault churn (every large activation
+is a fresh mmap that is zero-filled on first touch and unmapped when freed); a user removes it with
+  GLIBC_TUNABLES=glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296
+which glibc reads only at process start. "installed" (the default) runs PyTorch in this process with the
+environment as given; "tuned" re-executes this script with that variable set; "both" times PyTorch twice,
+as installed and tuned, each in a child process (one after the other, so they do not share the cores), then
+./luna if --luna is given, and prints the ratio against each.
 """
 import argparse
 import csv
@@ -30,6 +39,8 @@ import scipy.ndimage as ndi
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+TUNED_MALLOC = 'glibc.malloc.mmap_threshold=4294967296:glibc.malloc.trim_threshold=4294967296'
 
 
 def read_mhd(path):
@@ -166,7 +177,16 @@ def main():
     ap.add_argument('--luna', help='path of ./luna: also time ./luna analyze on the same CT')
     ap.add_argument('--luna-args', default='', help='extra key=value arguments for ./luna analyze')
     ap.add_argument('--out', default='/tmp/pytorch-recipe', help='folder for our candidates CSV and ./luna output')
+    ap.add_argument('--allocator', choices=('installed', 'tuned', 'both'), default='installed',
+                    help='PyTorch with glibc malloc as installed, tuned (GLIBC_TUNABLES=%s), or both' % TUNED_MALLOC)
     a = ap.parse_args()
+    if a.allocator == 'tuned' and os.environ.get('GLIBC_TUNABLES') != TUNED_MALLOC:
+        # glibc reads its tunables only when the process starts: run again with them in the environment
+        sys.stdout.flush()
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, GLIBC_TUNABLES=TUNED_MALLOC))
+    if a.allocator == 'both':
+        both(a)
+        return
     torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     seg_path = sorted(glob.glob(os.path.join(a.models, 'seg_*.state')))[-1]
@@ -211,16 +231,60 @@ def main():
     if a.expected:
         compare(rows, a.expected)
     if a.luna:
-        cmd = [a.luna, 'analyze', 'input=' + a.ct, 'seg_model=' + seg_path, 'cls_model=' + cls_path,
-               'output=' + os.path.join(a.out, 'luna')] + a.luna_args.split()
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.time()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ours = time.time() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        print('./luna analyze %s: total %.1f s; CPU user %.1f s, sys %.1f s; peak RSS %.2f GB' % (
-            a.luna_args, ours, after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime, after.ru_maxrss / 2**20))
+        ours = run_luna(a, seg_path, cls_path)
         print('ratio ./luna / PyTorch: %.2f' % (ours / total))
+
+
+def run_child(a, allocator):
+    """This script as a child process with --allocator installed or tuned and without --luna; its PyTorch total."""
+    args = [sys.executable, os.path.abspath(__file__), '--ct', a.ct, '--models', a.models, '--threads', str(a.threads),
+            '--out', os.path.join(a.out, allocator), '--allocator', allocator]
+    if a.expected:
+        args += ['--expected', a.expected]
+    env = dict(os.environ)
+    if allocator == 'installed':
+        env.pop('GLIBC_TUNABLES', None)
+    out = subprocess.run(args, env=env, check=True, stdout=subprocess.PIPE, text=True).stdout
+    total = None
+    for line in out.splitlines():
+        print('[%s] %s' % (allocator, line))
+        if line.startswith('PyTorch recipe: total '):
+            total = float(line.split()[3])
+    if total is None:
+        sys.exit('the %s PyTorch child printed no total' % allocator)
+    return total
+
+
+def both(a):
+    installed = run_child(a, 'installed')
+    tuned = run_child(a, 'tuned')
+    print('PyTorch as installed %.1f s, tuned (GLIBC_TUNABLES=%s) %.1f s' % (installed, TUNED_MALLOC, tuned))
+    if a.luna:
+        seg_path = sorted(glob.glob(os.path.join(a.models, 'seg_*.state')))[-1]
+        cls_path = sorted(glob.glob(os.path.join(a.models, 'cls_*.state')))[-1]
+        ours = run_luna(a, seg_path, cls_path)
+        print('ratio ./luna / PyTorch as installed: %.2f' % (ours / installed))
+        print('ratio ./luna / PyTorch tuned: %.2f' % (ours / tuned))
+
+
+def run_luna(a, seg_path, cls_path):
+    """./luna analyze on the same CT and models, timed as a child process; its wall time."""
+    cmd = [a.luna, 'analyze', 'input=' + a.ct, 'seg_model=' + seg_path, 'cls_model=' + cls_path,
+           'output=' + os.path.join(a.out, 'luna')] + a.luna_args.split()
+    env = dict(os.environ)
+    if a.allocator != 'installed':
+        env.pop('GLIBC_TUNABLES', None)  # ours, for PyTorch: ./luna tunes its allocator itself
+    t = time.time()
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # this child's own usage (RUSAGE_CHILDREN's peak RSS would be the largest of all children, PyTorch's too)
+    _, status, usage = os.wait4(child.pid, 0)
+    ours = time.time() - t
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        sys.exit('./luna analyze failed (exit code %d): %s' % (child.returncode, ' '.join(cmd)))
+    print('./luna analyze %s: total %.1f s; CPU user %.1f s, sys %.1f s; peak RSS %.2f GB' % (
+        a.luna_args, ours, usage.ru_utime, usage.ru_stime, usage.ru_maxrss / 2**20))
+    return ours
 
 
 def compare(rows, expected):

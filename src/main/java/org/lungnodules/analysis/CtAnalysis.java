@@ -14,6 +14,7 @@ import net.imglib2.view.Views;
 import org.lungnodules.Progress;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.ct.Reorientation;
 import org.lungnodules.nn.Inference;
 import org.lungnodules.nn.Networks;
 import org.lungnodules.nn.NoduleClassifier;
@@ -41,6 +42,17 @@ import org.lungnodules.nn.NoduleClassifier;
  * recipe's up to float rounding (batch size), so the same nodules are found; outside
  * (chest wall, spine, abdomen, air) the output differs (0 instead of the U-Net's values), so
  * components there are not found or are cut.
+ * <p>
+ * <b>Orientation.</b> The networks always see the CT in LUNA16's orientation (axial slices, voxel x
+ * toward the patient's left, y toward posterior, z toward superior), whatever order its file stores
+ * the voxels in: every public method here takes the CT as it was read, reorients it exactly
+ * ({@link Reorientation}: axes permuted and flipped, no interpolation; refused beyond 30° of
+ * obliquity) and gives its answers back on the input's grid: voxel positions (index, row, col),
+ * probability and label volumes refer to the image as the user opened it, world coordinates are the
+ * same either way. Component labels are numbered in the canonical volume's scan order, so a CT gets
+ * the same components, labels and probabilities however its file stores it. This is the one place
+ * where the analysis takes a CT; training takes its CTs through {@code training.LoadedCt}, which
+ * reorients the same way.
  * <p>
  * <b>Threads.</b> One analysis at a time per instance; the {@link Inference} it uses serializes its
  * own calls anyway.
@@ -135,49 +147,84 @@ public final class CtAnalysis {
 	public Settings settings() { return settings; }
 
 	/**
-	 * Runs all stages on {@code ct}.
+	 * Runs all stages on {@code input}, reoriented (see the class comment); the result is on the
+	 * input's grid.
 	 *
 	 * @throws IllegalArgumentException if the CT is smaller than a classifier chunk (32×48×48) or too
 	 *         large for one Java array, before any network runs
+	 * @throws Reorientation.Refused if the CT is stored more than 30° off the patient axes
 	 * @throws IllegalStateException if the segmentation or classifier network is missing
 	 * @throws Progress.Canceled if {@code progress} asks to stop
 	 */
-	public AnalysisResult analyze(CtVolume ct, Progress progress) {
+	public AnalysisResult analyze(CtVolume input, Progress progress) {
 		Progress p = progress == null ? Progress.NONE : progress;
-		checkUsable(ct);
+		Reorientation orientation = Reorientation.of(input);
+		CtVolume ct = orientation.canonical();
+		checkShape(ct);
 		if (!inference.hasNetwork(Networks.Kind.CLS))
 			throw new IllegalStateException("The analysis needs the nodule classifier, but none was loaded");
 		warnings.clear();
 		Map<String, Double> seconds = new LinkedHashMap<>();
 
 		long t0 = System.nanoTime();
-		float[] probability = segment(ct, p);
+		float[] probability = segmentCanonical(ct, p);
 		long t1 = System.nanoTime();
 		seconds.put(SEGMENTING, (t1 - t0) / 1e9);
 
 		p.report(GROUPING, 0);
-		Grouping.Labels labels = group(ct, probability, settings.segmentationThreshold(), p);
+		Grouping.Labels labels = groupCanonical(ct.shapeIrc(), probability, settings.segmentationThreshold(), p);
 		List<Candidate> candidates = describe(ct, labels, p);
 		p.report(GROUPING, 1);
 		long t2 = System.nanoTime();
 		seconds.put(GROUPING, (t2 - t1) / 1e9);
 
-		candidates = classify(ct, candidates, p);
+		candidates = classifyCanonical(ct, candidates, p);
 		long t3 = System.nanoTime();
 		seconds.put(CLASSIFYING, (t3 - t2) / 1e9);
 
 		boolean malignancy = inference.hasNetwork(Networks.Kind.MAL);
 		if (malignancy) {
-			candidates = scoreMalignancy(ct, candidates, p);
+			candidates = scoreCanonical(ct, candidates, p);
 			seconds.put(SCORING_MALIGNANCY, (System.nanoTime() - t3) / 1e9);
 		}
 		boolean keep = settings.keepVolumes();
-		return new AnalysisResult(ct.seriesUid(), ct.geometry(), ct.shapeIrc(), candidates, keep ? probability : null,
-			keep ? labels.labels() : null, malignancy, warnings, seconds);
+		List<Candidate> onInput = new ArrayList<>(candidates.size());
+		for (Candidate c : candidates) onInput.add(toInput(orientation, c));
+		return new AnalysisResult(input.seriesUid(), input.geometry(), input.shapeIrc(), onInput, keep ? orientation.toInput(probability) : null,
+			keep ? orientation.toInput(labels.labels()) : null, malignancy, warnings, seconds);
 	}
 
-	/** Refuses CTs the recipe cannot analyze, with a message naming the series and the sizes. */
+	/** A candidate found on the canonical volume, with its voxel position on the input's grid (world position and scores kept). */
+	private static Candidate toInput(Reorientation r, Candidate c) {
+		if (r.isIdentity()) return c;
+		double[] irc = r.toInputIrc(c.index(), c.row(), c.col());
+		return new Candidate(c.label(), irc[0], irc[1], irc[2], c.x(), c.y(), c.z(), c.voxels(), c.diameterMm(), c.probability(),
+			c.logitNonNodule(), c.logitNodule(), c.pMalignant());
+	}
+
+	/** Input candidates with their voxel positions on the canonical grid, to crop chunks there. */
+	private static List<Candidate> toCanonical(Reorientation r, List<Candidate> candidates) {
+		if (r.isIdentity()) return candidates;
+		List<Candidate> out = new ArrayList<>(candidates.size());
+		for (Candidate c : candidates) {
+			double[] irc = r.toCanonicalIrc(c.index(), c.row(), c.col());
+			out.add(new Candidate(c.label(), irc[0], irc[1], irc[2], c.x(), c.y(), c.z(), c.voxels(), c.diameterMm(), c.probability(),
+				c.logitNonNodule(), c.logitNodule(), c.pMalignant()));
+		}
+		return out;
+	}
+
+	/**
+	 * Refuses CTs the recipe cannot analyze, with a message naming the series and the sizes (of the CT
+	 * in LUNA16's orientation, which the networks see).
+	 *
+	 * @throws Reorientation.Refused if the CT is stored more than 30° off the patient axes
+	 */
 	public static void checkUsable(CtVolume ct) {
+		checkShape(Reorientation.of(ct).canonical());
+	}
+
+	private static void checkShape(CtVolume ct) {
 		int[] shape = ct.shapeIrc();
 		String[] axes = { "slices (z)", "rows (y)", "columns (x)" };
 		for (int a = 0; a < 3; a++)
@@ -198,11 +245,18 @@ public final class CtAnalysis {
 	// ---------------------------------------------------------------- segmentation
 
 	/**
-	 * The U-Net probability of every voxel, C order (index, row, col).
+	 * The U-Net probability of every voxel, C order (index, row, col) on the input's grid; the U-Net
+	 * runs on the axial slices of the reoriented CT.
 	 *
+	 * @throws Reorientation.Refused if the CT is stored more than 30° off the patient axes
 	 * @throws Progress.Canceled if {@code progress} asks to stop (checked between batches)
 	 */
-	public float[] segment(CtVolume ct, Progress progress) {
+	public float[] segment(CtVolume input, Progress progress) {
+		Reorientation r = Reorientation.of(input);
+		return r.toInput(segmentCanonical(r.canonical(), progress));
+	}
+
+	private float[] segmentCanonical(CtVolume ct, Progress progress) {
 		Progress p = progress == null ? Progress.NONE : progress;
 		int d = ct.depth(), h = ct.height(), w = ct.width();
 		long voxels = (long) d * h * w;
@@ -216,12 +270,17 @@ public final class CtAnalysis {
 	}
 
 	/**
-	 * The U-Net probability of slices {@code zFrom..zTo} (inclusive) only, C order, slice
-	 * {@code zFrom} first. The recipe segments each slice from its own 7-slice context, so these
-	 * values equal the same slices of {@link #segment(CtVolume, Progress)} in the default mode,
-	 * at a fraction of its cost (fast mode's lung boxes are not used here).
+	 * The U-Net probability of axial slices {@code zFrom..zTo} (inclusive) only, C order, slice
+	 * {@code zFrom} first, <b>on the CT in LUNA16's orientation</b> ({@link Reorientation#canonical()}:
+	 * slice numbers count from inferior to superior; for a CT stored so, as LUNA16's and most DICOM
+	 * series are, that is its own grid). The recipe segments each slice from its own 7-slice context,
+	 * so these values equal the same slices of the canonical volume's whole segmentation in the default
+	 * mode, at a fraction of its cost (fast mode's lung boxes are not used here).
+	 *
+	 * @throws Reorientation.Refused if the CT is stored more than 30° off the patient axes
 	 */
-	public float[] segmentSlices(CtVolume ct, int zFrom, int zTo, Progress progress) {
+	public float[] segmentSlices(CtVolume input, int zFrom, int zTo, Progress progress) {
+		CtVolume ct = Reorientation.of(input).canonical();
 		Progress p = progress == null ? Progress.NONE : progress;
 		int d = ct.depth(), h = ct.height(), w = ct.width();
 		if (zFrom < 0 || zTo >= d || zFrom > zTo)
@@ -480,9 +539,18 @@ public final class CtAnalysis {
 
 	// ---------------------------------------------------------------- grouping
 
-	/** Threshold, erode and label by the published recipe (see {@link Grouping}). */
-	public static Grouping.Labels group(CtVolume ct, float[] probability, double threshold, Progress progress) {
-		int[] shape = ct.shapeIrc();
+	/**
+	 * Threshold, erode and label by the published recipe (see {@link Grouping}), on the reoriented CT:
+	 * {@code probability} and the labels returned are on the input's grid (C order), the labels
+	 * numbered as {@link #analyze} numbers them.
+	 */
+	public static Grouping.Labels group(CtVolume input, float[] probability, double threshold, Progress progress) {
+		Reorientation r = Reorientation.of(input);
+		Grouping.Labels l = groupCanonical(r.canonical().shapeIrc(), r.toCanonical(probability), threshold, progress);
+		return r.isIdentity() ? l : new Grouping.Labels(input.shapeIrc(), r.toInput(l.labels()), l.count(), l.sizes());
+	}
+
+	private static Grouping.Labels groupCanonical(int[] shape, float[] probability, double threshold, Progress progress) {
 		byte[] eroded = Grouping.thresholdAndErode(probability, shape, threshold);
 		if (progress != null) progress.checkCanceled();
 		return Grouping.label(eroded, shape);
@@ -524,6 +592,8 @@ public final class CtAnalysis {
 
 	/**
 	 * Classifies the chunk at each candidate's rounded centre; returns the candidates with p_nodule and logits.
+	 * Candidates' voxel positions are on the input's grid (and stay so); the chunk is cropped from the
+	 * reoriented CT around the same voxel, rounded there.
 	 * <p>
 	 * With {@link Settings#mirror()} each chunk is also classified mirrored left-right, up-down and both, and
 	 * p_nodule is the mean of the four probabilities; the logits reported are then log(1 − p) and log(p),
@@ -532,7 +602,20 @@ public final class CtAnalysis {
 	 * classifier's F1 on unseen synthetic CTs from 0.87 to 0.91 (docs/demo-models.md). It costs four times the
 	 * classification time (still small next to the segmentation's).
 	 */
-	public List<Candidate> classify(CtVolume ct, List<Candidate> candidates, Progress progress) {
+	public List<Candidate> classify(CtVolume input, List<Candidate> candidates, Progress progress) {
+		Reorientation r = Reorientation.of(input);
+		List<Candidate> scored = classifyCanonical(r.canonical(), toCanonical(r, candidates), progress);
+		if (r.isIdentity()) return scored;
+		List<Candidate> out = new ArrayList<>(candidates.size());
+		for (int i = 0; i < candidates.size(); i++) {
+			Candidate a = candidates.get(i), b = scored.get(i);
+			out.add(new Candidate(a.label(), a.index(), a.row(), a.col(), a.x(), a.y(), a.z(), a.voxels(), a.diameterMm(), b.probability(),
+				b.logitNonNodule(), b.logitNodule(), a.pMalignant()));
+		}
+		return out;
+	}
+
+	private List<Candidate> classifyCanonical(CtVolume ct, List<Candidate> candidates, Progress progress) {
 		Progress p = progress == null ? Progress.NONE : progress;
 		List<Candidate> out = new ArrayList<>(candidates.size());
 		p.report(CLASSIFYING, 0);
@@ -588,8 +671,23 @@ public final class CtAnalysis {
 			}
 	}
 
-	/** Malignancy probability for candidates with p_nodule &ge; the malignancy threshold; others keep NaN. */
-	public List<Candidate> scoreMalignancy(CtVolume ct, List<Candidate> candidates, Progress progress) {
+	/**
+	 * Malignancy probability for candidates with p_nodule &ge; the malignancy threshold; others keep NaN.
+	 * Candidates' voxel positions are on the input's grid; chunks are cropped from the reoriented CT.
+	 */
+	public List<Candidate> scoreMalignancy(CtVolume input, List<Candidate> candidates, Progress progress) {
+		Reorientation r = Reorientation.of(input);
+		List<Candidate> scored = scoreCanonical(r.canonical(), toCanonical(r, candidates), progress);
+		if (r.isIdentity()) return scored;
+		List<Candidate> out = new ArrayList<>(candidates.size());
+		for (int i = 0; i < candidates.size(); i++) {
+			Candidate a = candidates.get(i), b = scored.get(i);
+			out.add(b.hasMalignancy() ? a.withMalignancy(b.pMalignant()) : a);
+		}
+		return out;
+	}
+
+	private List<Candidate> scoreCanonical(CtVolume ct, List<Candidate> candidates, Progress progress) {
 		Progress p = progress == null ? Progress.NONE : progress;
 		List<Candidate> selected = new ArrayList<>();
 		for (Candidate c : candidates)

@@ -12,6 +12,7 @@ import org.lungnodules.analysis.LidcConsensus.Cluster;
 import org.lungnodules.analysis.LidcConsensus.Mask;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.ct.Reorientation;
 import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.LidcReadings;
 
@@ -30,6 +31,11 @@ import org.lungnodules.io.LidcReadings;
  * <p>
  * Only the slices of the boxes are segmented ({@link CtAnalysis#segmentSlices}): each slice's
  * probability depends on its own 7-slice context only, so it is the same as in a whole-CT run.
+ * <p>
+ * Everything here is computed on the CT in LUNA16's orientation ({@link Reorientation}), the volume
+ * the U-Net sees, so {@code slice_first}/{@code slice_last} and the boxes count axial slices from
+ * inferior to superior: the CT's own slices when it is stored so (LUNA16, DICOM series, dcm2niix's
+ * NIfTI files), not those of a CT stored in coronal or sagittal planes or with z reversed.
  */
 public final class LidcSegmentationEvaluation {
 
@@ -64,8 +70,9 @@ public final class LidcSegmentationEvaluation {
 	 *
 	 * @throws LidcReadings.LidcException if the readings do not fit the CT (a contour off every slice)
 	 */
-	public static Result evaluate(CtAnalysis analysis, CtVolume ct, LidcReadings readings, Progress progress) throws IOException {
+	public static Result evaluate(CtAnalysis analysis, CtVolume input, LidcReadings readings, Progress progress) throws IOException {
 		Progress p = progress == null ? Progress.NONE : progress;
+		CtVolume ct = Reorientation.of(input).canonical();
 		Geometry g = ct.geometry();
 		int[] shape = ct.shapeIrc();
 		LidcConsensus.Result clusters = LidcConsensus.of(readings, g, shape, LidcConsensus.Settings.defaults());

@@ -6,6 +6,7 @@ import java.util.Locale;
 
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.ct.Reorientation;
 import org.lungnodules.io.CtReader;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.io.Nifti;
@@ -28,7 +29,12 @@ import net.imglib2.util.Util;
  * Lets SciJava's {@code IOService.open} read CTs as ImgLib2 images: MetaImage (.mhd, .mha), NIfTI
  * (.nii, .nii.gz) and DICOM (.dcm: the file's whole series). Axes are x, y, z; values are HU as the
  * product reads them (MetaImage: exactly as stored). Geometry is not part of an {@link Img}: code
- * that needs it calls {@link CtReader#read} directly. Saving an {@code Img} writes a MetaImage (or,
+ * that needs it calls {@link CtReader#read} directly, and the File › Import commands open CTs as
+ * stored with their geometry. Because an {@code Img} cannot say which way its axes point, a 3D CT
+ * whose voxel axes are not already LUNA16's (x toward the patient's left, y posterior, z superior)
+ * comes back reoriented exactly into that orientation ({@link Reorientation}: axes permuted and
+ * flipped, no resampling), so that whatever looks at it, an analysis included, sees the anatomy
+ * the right way up; CTs more than 30° oblique, and 2D and 4D MetaImages, come as stored. Saving an {@code Img} writes a MetaImage (or,
  * named .nii/.nii.gz and 3D, a NIfTI file) with unit spacing, zero origin and identity direction.
  */
 @SuppressWarnings("rawtypes")
@@ -61,8 +67,20 @@ public class CtIOPlugin extends AbstractIOPlugin<Img> {
 	public Img open(Location source) throws IOException {
 		Path file = ((FileLocation) source).getFile().toPath();
 		// MetaImage keeps its own reader here: it also opens 2D and 4D files, which are no CT.
-		if (isMetaImage(nameOf(source))) return MetaImage.read(file).image();
-		CtVolume ct = CtReader.read(file).volume();
+		CtVolume ct;
+		if (isMetaImage(nameOf(source))) {
+			MetaImage m = MetaImage.read(file);
+			if (m.dimensions().length != 3) return m.image();
+			ct = m.toVolume(MetaImage.seriesUidOf(file));
+			if (Reorientation.of(ct).isIdentity()) return m.image();
+		}
+		else ct = CtReader.read(file).volume();
+		try {
+			ct = Reorientation.of(ct, file.toString()).canonical();
+		}
+		catch (Reorientation.Refused e) {
+			// too oblique to reorient exactly: as stored
+		}
 		return asImg(ct.image());
 	}
 

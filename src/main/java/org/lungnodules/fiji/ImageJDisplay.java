@@ -30,9 +30,22 @@ final class ImageJDisplay {
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
-			else if (canShowImages && value instanceof MetaImage) ImagePlusAdapter.toImagePlus((MetaImage) value).show();
-			else if (canShowImages && value instanceof CtVolume) ImagePlusAdapter.toImagePlus((CtVolume) value).show();
+			else if (canShowImages && value instanceof MetaImage m) opened(module, ImagePlusAdapter.toImagePlus(m), null).show();
+			else if (canShowImages && value instanceof CtVolume v) opened(module, ImagePlusAdapter.toImagePlus(v), v.seriesUid()).show();
 		}
+	}
+
+	/**
+	 * A CT image a command opened from its {@code input=} file, with that file and the series key noted in its
+	 * Info, so that later commands on the image (Add Scan to Dataset) know which scan it is.
+	 */
+	private static ImagePlus opened(Module module, ImagePlus imp, String seriesUid) {
+		if (module.getInfo().getInput("input") != null && module.getInput("input") instanceof java.io.File f) {
+			java.nio.file.Path source = f.toPath().toAbsolutePath();
+			ImagePlusAdapter.setSource(imp, source,
+				seriesUid != null && !seriesUid.isEmpty() ? seriesUid : org.lungnodules.io.MetaImage.seriesUidOf(source));
+		}
+		return imp;
 	}
 
 	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */
@@ -48,18 +61,21 @@ final class ImageJDisplay {
 			ij.measure.ResultsTable system = ij.measure.ResultsTable.getResultsTable();
 			if (system != null) NoduleDisplay.fill(system, result, cmd.threshold(), cmd.usedDemoModels());
 		}
-		if (!canShowImages) return;
+		// The image the user analysed gets its circles in any mode: it is already open, so nothing piles up.
 		ImagePlus imp = cmd.image();
+		if (imp != null) {
+			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
+			imp.updateAndDraw();
+		}
+		if (!canShowImages) return;
 		if (imp == null && cmd.volume() != null) {
 			imp = ImagePlusAdapter.toImagePlus(cmd.volume());
 			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
 			show(imp);
 		}
-		else if (imp != null) {
-			imp.setOverlay(NoduleDisplay.overlay(imp, nodules));
-			imp.updateAndDraw();
-		}
-		if (imp != null) NoduleDisplay.addToRoiManager(imp, nodules);
+		// ImageJ 1's RoiManager is a window: with no display at all (java.awt.headless) it cannot exist, and the
+		// overlay and the table carry the same nodules.
+		if (imp != null && !GraphicsEnvironment.isHeadless()) NoduleDisplay.addToRoiManager(imp, nodules);
 		if (cmd.wantsLabelImage() && imp != null) {
 			ImagePlus labels = NoduleDisplay.labelImage(result, imp.getCalibration());
 			if (labels != null) show(labels);

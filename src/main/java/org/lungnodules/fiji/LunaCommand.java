@@ -102,6 +102,9 @@ public abstract class LunaCommand implements Command {
 		if (input == null) throw new BadValue("input=... is needed: a .mhd/.mha or .nii/.nii.gz file, or a DICOM series folder");
 		org.lungnodules.io.CtReader.ReadCt ct = org.lungnodules.io.CtReader.read(input.toPath(), series);
 		for (String note : ct.notes()) if (log != null) log.info(input.getName() + ": " + note);
+		// The analysis reorients the CT itself; checked here too so that an oblique scan is refused
+		// before any network loads, with the file's name.
+		org.lungnodules.ct.Reorientation.of(ct.volume(), input.toString());
 		return ct.volume();
 	}
 

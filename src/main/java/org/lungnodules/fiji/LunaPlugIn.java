@@ -69,7 +69,10 @@ public class LunaPlugIn implements PlugIn {
 	 */
 	public static String tryRun(String command, String options) {
 		try {
-			runCommand(new CommandRunner(context()), command, parseMacroOptions(options == null ? "" : options), false);
+			// Opening a CT is what the open commands are for; other commands open no images here (a batch job
+			// would pile up one CT per scan).
+			boolean opens = command != null && command.startsWith("open");
+			runCommand(new CommandRunner(context()), command, parseMacroOptions(options == null ? "" : options), opens);
 			return "";
 		}
 		catch (Throwable e) {

@@ -14,7 +14,6 @@ import ij.gui.Overlay;
 import ij.gui.PointRoi;
 import ij.gui.PolygonRoi;
 import ij.gui.Roi;
-import ij.macro.Interpreter;
 import ij.measure.ResultsTable;
 import ij.plugin.filter.ThresholdToSelection;
 import ij.plugin.frame.RoiManager;
@@ -154,7 +153,8 @@ public class ShowLidcReadingsCommand extends LunaCommand implements UsesCurrentI
 			table.addValue("mal_bool", c.malignant() ? 1 : 0);
 			for (String rating : LidcReadings.RATINGS) table.addValue(rating, c.medianRatings().getOrDefault(rating, Double.NaN));
 		}
-		if (!GraphicsEnvironment.isHeadless() || Interpreter.isBatchMode()) {
+		// ImageJ 1's RoiManager is a window, which cannot exist with no display at all (java.awt.headless).
+		if (!GraphicsEnvironment.isHeadless()) {
 			RoiManager rm = RoiManager.getRoiManager();
 			if (rm != null) for (Roi roi : consensusRois) rm.addRoi(roi);
 		}

@@ -1,5 +1,7 @@
 package org.lungnodules.fiji;
 
+import java.io.File;
+
 import org.lungnodules.nn.Networks;
 import org.lungnodules.training.TrainingSettings;
 import org.scijava.command.Command;
@@ -14,11 +16,20 @@ public class TrainClassifierCommand extends TrainCommand {
 	@Parameter(label = "ratio", min = "1", description = "Non-nodule samples per nodule sample (the book's ratio_int; 1: balanced 1:1)")
 	private int ratio = 1;
 
+	@Parameter(label = "Start from weights", required = false, description = "Fine-tune: a published .state or one of our checkpoints of the classifier " +
+		"(lr then defaults to a tenth of the recipe's and validation runs every epoch)")
+	private File init;
+
+	@Parameter(label = "Blocks to fine-tune", min = "0", max = "16", description = "With init: 0 trains all blocks; N the last N, counted from the output")
+	private int finetune_depth = 0;
+
 	@Override
 	protected Networks.Kind kind() { return Networks.Kind.CLS; }
 
 	@Override
 	protected void configure(TrainingSettings s) {
 		s.ratio = ratio;
+		s.init = init == null ? null : init.toPath();
+		s.finetuneDepth = finetune_depth;
 	}
 }

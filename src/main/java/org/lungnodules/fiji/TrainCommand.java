@@ -84,6 +84,9 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(type = ItemIO.OUTPUT, label = "Best checkpoint")
 	protected String best_checkpoint;
 
+	@Parameter(type = ItemIO.OUTPUT, label = "Fine-tuning", description = "With init=: the initial and the fine-tuned weights' validation scores")
+	protected String fine_tuning = "";
+
 	protected abstract Networks.Kind kind();
 
 	/** The training data; train-seg overrides this for masks=lidc. */
@@ -116,6 +119,7 @@ abstract class TrainCommand extends LunaCommand {
 		s.threads = threads;
 		s.augment = augment;
 		configure(s);
+		s.applyFineTuningDefaults(lr > 0, val_every > 0);
 		try {
 			s.validate();
 		} catch (IllegalArgumentException e) {
@@ -155,5 +159,6 @@ abstract class TrainCommand extends LunaCommand {
 		};
 		TrainingLoop.Summary summary = new TrainingLoop(s, train, validation, listener, progress()).run();
 		best_checkpoint = summary.bestCheckpoint() == null ? "" : summary.bestCheckpoint().toString();
+		fine_tuning = summary.fineTuningReport();
 	}
 }

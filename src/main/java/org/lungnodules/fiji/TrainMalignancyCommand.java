@@ -19,7 +19,7 @@ public class TrainMalignancyCommand extends TrainCommand {
 	@Parameter(label = "Start from classifier", required = false, description = "Checkpoint of a trained nodule classifier (its head is not loaded)")
 	private File init;
 
-	@Parameter(label = "Blocks to fine-tune", min = "1", max = "6", description = "1: the head only; 2: the head and block4")
+	@Parameter(label = "Blocks to fine-tune", min = "0", max = "6", description = "1: the head only; 2: the head and block4; 0: all")
 	private int finetune_depth = 1;
 
 	@Override

@@ -8,6 +8,7 @@ import java.util.Locale;
 import org.lungnodules.nn.Networks;
 import org.lungnodules.training.LunaData;
 import org.lungnodules.training.TrainingData;
+import org.lungnodules.training.TrainingSettings;
 import org.scijava.command.Command;
 import org.scijava.plugin.Parameter;
 import org.scijava.plugin.Plugin;
@@ -32,8 +33,21 @@ public class TrainSegmentationCommand extends TrainCommand {
 		description = "masks=lidc: a folder of LIDC-IDRI XML readings, matched to the series by their SeriesInstanceUid")
 	private File readings;
 
+	@Parameter(label = "Start from weights", required = false, description = "Fine-tune: a published .state or one of our checkpoints of the U-Net " +
+		"(lr then defaults to a tenth of the recipe's and validation runs every epoch)")
+	private File init;
+
+	@Parameter(label = "Blocks to fine-tune", min = "0", max = "16", description = "With init: 0 trains all blocks; N the last N, counted from the output")
+	private int finetune_depth = 0;
+
 	@Override
 	protected Networks.Kind kind() { return Networks.Kind.SEG; }
+
+	@Override
+	protected void configure(TrainingSettings s) {
+		s.init = init == null ? null : init.toPath();
+		s.finetuneDepth = finetune_depth;
+	}
 
 	@Override
 	protected TrainingData openData(Path folder, Path cacheFolder, LunaData.Options options) throws IOException {

@@ -259,7 +259,7 @@ public final class Inference implements Closeable {
 		staging.asFloatBuffer().put(data, Math.toIntExact(offset), len);
 		staging.limit(len * 4);
 		// A direct buffer in native order goes to PyTorch without another Java-side copy.
-		NDArray x = batchManager.create(staging, shape, DataType.FLOAT32);
+		NDArray x = batchManager.create(staging, shape, EngineTypes.require(DataType.FLOAT32, kind + " input"));
 		return net.forward(new ParameterStore(batchManager, false), new NDList(x), false);
 	}
 

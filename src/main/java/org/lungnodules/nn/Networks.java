@@ -40,7 +40,7 @@ public final class Networks {
 	 */
 	public static TorchModule create(Kind kind, NDManager manager) {
 		TorchModule net = kind == Kind.SEG ? new SegmentationUNet() : new NoduleClassifier();
-		net.initialize(manager, DataType.FLOAT32, net.exampleInputShape());
+		net.initialize(manager, EngineTypes.require(DataType.FLOAT32, kind + " parameters"), net.exampleInputShape());
 		return net;
 	}
 

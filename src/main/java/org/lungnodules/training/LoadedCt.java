@@ -8,6 +8,7 @@ import java.util.List;
 
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.ct.Reorientation;
 import org.lungnodules.io.LidcReadings;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 import org.lungnodules.io.MetaImage;
@@ -18,6 +19,12 @@ import org.lungnodules.io.MetaImage;
  * <p>
  * Crops follow the published rules: centre = world → voxel, rounded half to even; start =
  * round(centre - size/2) shifted back inside the volume ({@link CtVolume#cropStart}).
+ * <p>
+ * The CT is held in LUNA16's orientation ({@link Reorientation}: axial slices, x toward the
+ * patient's left, y posterior, z superior), as the analysis hands it to the networks, whatever
+ * order its file stores the voxels in. This constructor is where training takes every CT, so the
+ * networks train on the orientation they are used on; voxel positions here are the canonical
+ * volume's, world positions are the file's.
  */
 public final class LoadedCt {
 
@@ -45,7 +52,8 @@ public final class LoadedCt {
 	 * @param readings LIDC readings whose consensus is the mask instead of the book's threshold
 	 *        mask ({@link LidcMasks}), or null for the threshold mask
 	 */
-	public LoadedCt(CtVolume source, List<CandidateInfo> nodules, Path readings) {
+	public LoadedCt(CtVolume input, List<CandidateInfo> nodules, Path readings) {
+		CtVolume source = Reorientation.of(input).canonical();
 		this.readings = readings;
 		this.uid = source.seriesUid();
 		this.depth = source.depth();

@@ -66,7 +66,21 @@ import org.lungnodules.nn.TorchModule;
 public final class TrainingLoop {
 
 	/** The outcome of a run. */
-	public record Summary(Path runFolder, int epochsDone, long totalTrainingSamples, double bestScore, Path lastCheckpoint, Path bestCheckpoint) {}
+	/**
+	 * The outcome of a run. {@code initialScore} is the validation score of the {@code init} weights before any
+	 * training (cls and seg fine-tuning), NaN when there were none or no validation.
+	 */
+	public record Summary(Path runFolder, int epochsDone, long totalTrainingSamples, double bestScore, Path lastCheckpoint, Path bestCheckpoint,
+		double initialScore, String scoreMetric) {
+
+		/** The initial and the fine-tuned validation score side by side, or "" when the run did not start from init weights. */
+		public String fineTuningReport() {
+			if (Double.isNaN(initialScore)) return "";
+			return String.format(java.util.Locale.ROOT, "Validation %s: initial weights %.4f, fine-tuned (best.pt) %.4f: %s", scoreMetric,
+				initialScore, bestScore, bestScore > initialScore ? "fine-tuning helped"
+					: bestScore == initialScore ? "no change" : "fine-tuning did not help; keep the initial weights");
+		}
+	}
 
 	private final TrainingSettings settings;
 	private final SampleSource train, validation;
@@ -158,6 +172,15 @@ public final class TrainingLoop {
 			}
 			listener.message("Training " + settings.kind + " on " + devices + " (" + ai.djl.pytorch.jni.JniUtils.getNumThreads() +
 				" intra-op threads): " + settings + ", " + model.trainableSummary());
+			// Fine-tuning: score the starting weights on the same validation samples first, so the run can end with
+			// both scores side by side and a user sees whether fine-tuning helped (issue #22).
+			double initialScore = Double.NaN;
+			if (settings.init != null && settings.kind != Networks.Kind.MAL && validation != null) {
+				Metrics.Result before = model.runEpoch(loader, validation, 0, false);
+				initialScore = before.get(settings.scoreMetric());
+				listener.message(String.format(java.util.Locale.ROOT, "Initial weights %s, before training: validation %s %.4f",
+					settings.init.getFileName(), settings.scoreMetric(), initialScore));
+			}
 			try (TensorBoardWriter trnLog = new TensorBoardWriter(runFolder.resolve("trn"));
 				TensorBoardWriter valLog = new TensorBoardWriter(runFolder.resolve("val"))) {
 				for (int epoch = startEpoch + 1; epoch <= settings.epochs; epoch++) {
@@ -187,7 +210,10 @@ public final class TrainingLoop {
 					}
 				}
 			}
-			return new Summary(runFolder, settings.epochs, samples, bestScore, last, Files.exists(best) ? best : null);
+			Summary summary = new Summary(runFolder, settings.epochs, samples, bestScore, last, Files.exists(best) ? best : null, initialScore,
+				settings.scoreMetric());
+			if (!summary.fineTuningReport().isEmpty()) listener.message(summary.fineTuningReport());
+			return summary;
 		}
 	}
 
@@ -342,9 +368,15 @@ public final class TrainingLoop {
 			return ids;
 		}
 
-		/** The first component of a key: the PyTorch child module (tail_batchnorm, block1…4, head_linear, input_batchnorm, unet). */
+		/**
+		 * The block a key belongs to: its PyTorch child module (tail_batchnorm, block1…4, head_linear,
+		 * input_batchnorm), and inside the U-Net its part (unet.down_path.0, unet.up_path.1, unet.last), since the
+		 * U-Net is one child module and fine-tuning needs finer steps.
+		 */
 		private static String block(String key) {
-			return key.substring(0, key.indexOf('.'));
+			String[] parts = key.split("\\.");
+			if (!parts[0].equals("unet") || parts.length < 3) return parts[0];
+			return parts[1].equals("last") ? "unet.last" : "unet." + parts[1] + "." + parts[2];
 		}
 
 		/**
@@ -358,17 +390,24 @@ public final class TrainingLoop {
 			if (settings.init == null) return null;
 			TorchCheckpoint ckpt = TorchCheckpoint.read(settings.init);
 			LinkedHashMap<String, Tensor> source = ckpt.stateDict();
+			List<String> blocks = new ArrayList<>(new LinkedHashSet<>(parameterKeys.stream().map(Model::block).toList()));
 			if (settings.kind != Networks.Kind.MAL) {
 				StateDicts.load(net, source, settings.init.toString());
-				return null;
+				if (settings.finetuneDepth == 0) {
+					listener.message("Fine-tuning from " + settings.init + ", all blocks");
+					return null;
+				}
+				int depth = Math.min(settings.finetuneDepth, blocks.size());
+				Set<String> trained = new LinkedHashSet<>(blocks.subList(blocks.size() - depth, blocks.size()));
+				listener.message("Fine-tuning from " + settings.init + ", blocks " + String.join(" ", trained));
+				return trained;
 			}
-			List<String> blocks = new ArrayList<>(new LinkedHashSet<>(parameterKeys.stream().map(Model::block).toList()));
 			String head = blocks.get(blocks.size() - 1);
 			LinkedHashMap<String, Tensor> merged = StateDicts.export(net);
 			for (Map.Entry<String, Tensor> e : source.entrySet())
 				if (!block(e.getKey()).equals(head)) merged.put(e.getKey(), e.getValue());
 			StateDicts.load(net, merged, settings.init.toString());
-			int depth = Math.min(settings.finetuneDepth, blocks.size());
+			int depth = settings.finetuneDepth == 0 ? blocks.size() : Math.min(settings.finetuneDepth, blocks.size());
 			Set<String> trained = new LinkedHashSet<>(blocks.subList(blocks.size() - depth, blocks.size()));
 			listener.message("Fine-tuning from " + settings.init + ", blocks " + String.join(" ", trained));
 			return trained;

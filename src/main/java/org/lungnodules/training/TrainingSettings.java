@@ -40,9 +40,17 @@ public final class TrainingSettings {
 	 * and PyTorch's setting (all cores) for cls and mal. Restored when the run ends. Ignored on GPUs.
 	 */
 	public int threads;
-	/** Weights to start from: for mal the classifier whose blocks are fine-tuned (its head is not loaded). */
+	/**
+	 * Weights to start from (a published {@code .state} or one of our checkpoints): for cls and seg the whole
+	 * network's, to fine-tune it; for mal the classifier whose blocks are fine-tuned (its head is not loaded).
+	 */
 	public Path init;
-	/** mal with init: how many blocks, counted from the head, are trained (1: head_linear; 2: + block4). */
+	/**
+	 * With init: how many blocks, counted from the output, are trained; 0 trains all. Blocks are the network's
+	 * child modules (cls, mal: head_linear, block4 … block1, tail_batchnorm) and, for seg, the U-Net's parts
+	 * (unet.last, unet.up_path.1, unet.up_path.0, unet.down_path.2 … 0, input_batchnorm). mal defaults to 1
+	 * (the book's head-only fine-tuning), cls and seg to 0.
+	 */
 	public int finetuneDepth = 1;
 	/** Which augmentations training applies: all, none, or a list of {@link Augmentation.Settings#NAMES}. */
 	public String augment = "all";
@@ -54,11 +62,26 @@ public final class TrainingSettings {
 		TrainingSettings s = new TrainingSettings();
 		s.kind = kind;
 		switch (kind) {
-			case CLS -> { s.optimizer = OptimizerKind.SGD; s.lr = 1e-3; s.momentum = 0.99; s.valEvery = 5; s.batchSize = 32; }
-			case SEG -> { s.optimizer = OptimizerKind.ADAM; s.lr = 1e-3; s.momentum = 0; s.valEvery = 1; s.batchSize = 16; }
+			case CLS -> { s.optimizer = OptimizerKind.SGD; s.lr = 1e-3; s.momentum = 0.99; s.valEvery = 5; s.batchSize = 32; s.finetuneDepth = 0; }
+			case SEG -> { s.optimizer = OptimizerKind.ADAM; s.lr = 1e-3; s.momentum = 0; s.valEvery = 1; s.batchSize = 16; s.finetuneDepth = 0; }
 			case MAL -> { s.optimizer = OptimizerKind.SGD; s.lr = 3e-3; s.momentum = 0; s.weightDecay = 1e-4; s.valEvery = 1; s.batchSize = 32; }
 		}
 		return s;
+	}
+
+	/** The learning rate cls and seg use when they fine-tune ({@code init=}) and lr is not given: a tenth of the recipe's. */
+	public static final double FINE_TUNING_LR_FACTOR = 0.1;
+
+	/**
+	 * Fine-tuning defaults for a run that starts from {@code init} weights: cls and seg then validate every
+	 * epoch (a small cohort has few epochs to pick best.pt from) and, unless {@code lrGiven}, train at a tenth
+	 * of the recipe's rate, so the published weights are adjusted rather than overwritten. mal's recipe is
+	 * already the book's fine-tuning and stays as it is.
+	 */
+	public void applyFineTuningDefaults(boolean lrGiven, boolean valEveryGiven) {
+		if (init == null || kind == Networks.Kind.MAL) return;
+		if (!lrGiven) lr = defaults(kind).lr * FINE_TUNING_LR_FACTOR;
+		if (!valEveryGiven) valEvery = 1;
 	}
 
 	/** The validation metric that picks best.pt: F1 (cls), recall (seg), AUC (mal). */
@@ -85,7 +108,10 @@ public final class TrainingSettings {
 		if (threads < 0 || threads > 1024) throw new IllegalArgumentException("threads must be 0 (automatic) to 1024, got " + threads);
 		Augmentation.Settings.none().only(augment); // names checked here, before any data is read
 		if (ratio < 1 || ratio > 1000) throw new IllegalArgumentException("ratio must be 1 (balanced) to 1000 non-nodules per nodule, got " + ratio);
-		if (finetuneDepth < 1 || finetuneDepth > 6) throw new IllegalArgumentException("finetune_depth must be 1…6 (blocks from the head), got " + finetuneDepth);
+		if (finetuneDepth < 0 || finetuneDepth > 16)
+			throw new IllegalArgumentException("finetune_depth must be 0 (all blocks) to 16 (blocks from the output), got " + finetuneDepth);
+		if (finetuneDepth > 0 && init == null && kind != Networks.Kind.MAL)
+			throw new IllegalArgumentException("finetune_depth=" + finetuneDepth + " needs init= (the weights to fine-tune)");
 	}
 
 	public Path runFolder() {

@@ -1,5 +1,6 @@
 package org.lungnodules.fiji;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -7,7 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 
+import org.lungnodules.ExternalTools;
 import org.lungnodules.SharedData;
+import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
 import org.lungnodules.phantom.PhantomDataset;
 
 import org.junit.jupiter.api.BeforeAll;
@@ -105,5 +109,208 @@ class ImageJMacroIT {
 		assertTrue(run.output().contains("IMAGES=1"), run.output());
 		assertTrue(run.output().contains("'seg_modle'"), "the misspelt key is named: " + run.output());
 		assertTrue(!run.output().contains("NOT REACHED"), "a failed command stops the macro: " + run.output());
+	}
+
+	/**
+	 * Issue #21 in ImageJ 1.54p: LIDC-IDRI-0001 (TCIA, CC BY 3.0: ../shared/real/ATTRIBUTION.md), slices 66–113,
+	 * rewritten by pydicom with rows and columns reversed (ImageOrientationPatient −1,0,0,0,−1,0, positions
+	 * moved to the new first pixel), opened through File › Import and analysed from the menu on the open image.
+	 * The nodule's circle must be on the nodule in the image as shown: at the annotated centre's voxel on the
+	 * reversed grid (hand-mapped: row' = rows − 1 − row, col' = cols − 1 − col), on tissue.
+	 */
+	@Test
+	void rowsReversedSeriesOpenedThroughImportShowsTheNodulesCircleOnTheNodule() throws Exception {
+		requireDisplay();
+		Path dicom = SharedData.require("real/LIDC-IDRI-0001/dicom");
+		String summary = Files.readString(SharedData.require("real/LIDC-IDRI-0001/summary.json"));
+		Path reversed = temp.resolve("reversed-slab");
+		Files.createDirectories(reversed);
+		Path py = temp.resolve("reverse_slab.py");
+		Files.writeString(py, String.join("\n",
+			"import os, sys, numpy as np, pydicom",
+			"src, dst, first, last = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])",
+			"ds = [pydicom.dcmread(os.path.join(src, n)) for n in sorted(os.listdir(src)) if n.endswith('.dcm')]",
+			"ds = [d for d in ds if 'ImagePositionPatient' in d]",
+			"ds.sort(key=lambda d: float(d.ImagePositionPatient[2]))",
+			"for k, d in enumerate(ds[first:last + 1]):",
+			"    a = d.pixel_array",
+			"    rows, cols = a.shape",
+			"    iop = [float(v) for v in d.ImageOrientationPatient]",
+			"    X, Y = np.array(iop[:3]), np.array(iop[3:])",
+			"    dr, dc = [float(v) for v in d.PixelSpacing]",
+			"    ipp = np.array([float(v) for v in d.ImagePositionPatient])",
+			"    d.ImagePositionPatient = ['%.6f' % v for v in ipp + (cols - 1) * dc * X + (rows - 1) * dr * Y]",
+			"    d.ImageOrientationPatient = ['%g' % v for v in np.concatenate([-X, -Y])]",
+			"    d.PixelData = np.ascontiguousarray(a[::-1, ::-1]).astype(a.dtype).tobytes()",
+			"    d.save_as(os.path.join(dst, 'slice%03d.dcm' % k))",
+			"print(last - first + 1)", ""));
+		int first = 66, last = 113;
+		String n = ExternalTools.run(5, ExternalTools.python("numpy", "pydicom"), py.toString(), dicom.toString(), reversed.toString(),
+			"" + first, "" + last).trim();
+		assertEquals("48", n);
+
+		Path macro = temp.resolve("reversed.ijm");
+		Files.writeString(macro, "setBatchMode(true);\n" +
+			"run(\"DICOM series with geometry\", \"input=[" + reversed + "]\");\n" +
+			"run(\"Analyze CT\", \"" + models() + "\");\n" +
+			"print(\"OVERLAY=\" + Overlay.size);\n" +
+			"for (i = 0; i < Overlay.size; i++) {\n" +
+			"  Overlay.activateSelection(i);\n" +
+			"  getSelectionBounds(x, y, w, h);\n" +
+			"  z = getSliceNumber();\n" +
+			"  v = getPixel(floor(x + w / 2), floor(y + h / 2));\n" +
+			"  print(\"ROI \" + selectionType() + \" \" + z + \" \" + (x + w / 2) + \" \" + (y + h / 2) + \" \" + w + \" \" + v);\n" +
+			"}\n");
+		ImageJBatch.Run run = imagej.runWithDisplay(macro, null);
+
+		// The annotated centre on the original grid, then hand-mapped onto the slab with rows and columns reversed.
+		CtVolume original = CtReader.read(dicom).volume();
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"xyz\"\\s*:\\s*\\[\\s*([-0-9.eE]+)\\s*,\\s*([-0-9.eE]+)\\s*,\\s*([-0-9.eE]+)")
+			.matcher(summary);
+		assertTrue(m.find(), "xyz in summary.json");
+		double[] ircOriginal = original.geometry().worldToVoxel(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)));
+		double slice = ircOriginal[0] - first, row = original.height() - 1 - ircOriginal[1], col = original.width() - 1 - ircOriginal[2];
+		double spacing = original.geometry().spacing()[0];
+
+		boolean onNodule = false;
+		StringBuilder seen = new StringBuilder();
+		for (String line : run.output().split("\n")) {
+			if (!line.startsWith("ROI 1 ")) continue; // selectionType() 1: an oval
+			String[] f = line.trim().split(" ");
+			double z = Double.parseDouble(f[2]) - 1, cx = Double.parseDouble(f[3]), cy = Double.parseDouble(f[4]), hu = Double.parseDouble(f[6]);
+			seen.append(line).append('\n');
+			// within 3 mm in-plane and one slice of the annotated centre, on soft tissue
+			if (Math.abs(z - slice) <= 1.5 && Math.hypot(cx - col - 0.5, cy - row - 0.5) * spacing < 3 && hu > -300) onNodule = true;
+		}
+		assertTrue(onNodule, "a circle at slice " + slice + ", row " + row + ", col " + col + " on tissue; circles drawn:\n" + seen + run.output());
+	}
+
+	/**
+	 * Issue #23: with no display at all (java.awt.headless, ImageJ 1 -batch), Analyze CT on the open image still
+	 * puts the circles on the image's overlay and the nodules in the Results table, opens no RoiManager (ImageJ 1's
+	 * is a window, which cannot exist headless) and does not fail for want of one.
+	 */
+	@Test
+	void headlessAnalysisOfTheOpenImageWritesOverlayAndTableWithoutARoiManager() throws Exception {
+		Path phantom = SharedData.require("reference/phantom-a/phantom-a.mhd");
+		Path macro = temp.resolve("headless-open.ijm");
+		Files.writeString(macro, "setBatchMode(true);\n" +
+			"err = call(\"org.lungnodules.fiji.LunaPlugIn.tryRun\", \"open\", \"input=[" + phantom + "]\");\n" +
+			"print(\"OPEN=\" + err + \" IMAGES=\" + nImages);\n" +
+			"err = call(\"org.lungnodules.fiji.LunaPlugIn.tryRun\", \"analyze\", \"" + models() + "\");\n" +
+			"print(\"ANALYZE=[\" + err + \"]\");\n" +
+			"print(\"OVERLAY=\" + Overlay.size);\n" +
+			"print(\"NODULES=\" + nResults);\n" +
+			"print(\"ROIMANAGER=\" + isOpen(\"ROI Manager\"));\n" +
+			"print(\"FINISHED\");\n");
+		ImageJBatch.Run run = imagej.runHeadless(macro, null);
+		assertTrue(run.output().contains("OPEN= IMAGES=1"), run.output());
+		assertTrue(run.output().contains("ANALYZE=[]"), "no error: " + run.output());
+		assertTrue(run.output().contains("NODULES=8"), "phantom-a's 8 nodules, as in the menu test: " + run.output());
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("OVERLAY=(\\d+)").matcher(run.output());
+		assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 8, "circles on the overlay: " + run.output());
+		assertTrue(run.output().contains("ROIMANAGER=0"), run.output());
+		assertTrue(run.output().contains("FINISHED") && !run.output().contains("HeadlessException"), run.output());
+	}
+
+	/** Writes {@code ct}'s HU as a DICOM series (pydicom) with rows and columns reversed, ImageOrientationPatient −1,0,0,0,−1,0. */
+	static Path reversedDicomSeries(CtVolume ct, Path dir, String seriesUid) throws Exception {
+		Files.createDirectories(dir);
+		Path raw = dir.resolveSibling(dir.getFileName() + ".i16");
+		java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(2 * ct.width() * ct.height() * ct.depth()).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+		for (net.imglib2.Cursor<? extends net.imglib2.type.numeric.RealType<?>> c = net.imglib2.view.Views.flatIterable(ct.image()).cursor(); c.hasNext();)
+			b.putShort((short) Math.round(c.next().getRealDouble()));
+		Files.write(raw, b.array());
+		double[] o = ct.geometry().origin(), sp = ct.geometry().spacing();
+		assertTrue(ct.geometry().isIdentityDirection(), "the phantom is stored in LPS");
+		Path py = dir.resolveSibling("to_dicom.py");
+		Files.writeString(py, String.join("\n",
+			"import sys, numpy as np, pydicom",
+			"from pydicom.dataset import Dataset, FileMetaDataset",
+			"from pydicom.uid import ExplicitVRLittleEndian, generate_uid",
+			"raw, dst, uid = sys.argv[1], sys.argv[2], sys.argv[3]",
+			"nz, ny, nx = " + ct.depth() + ", " + ct.height() + ", " + ct.width(),
+			"sx, sy, sz = " + sp[0] + ", " + sp[1] + ", " + sp[2],
+			"ox, oy, oz = " + o[0] + ", " + o[1] + ", " + o[2],
+			"v = np.fromfile(raw, dtype='<i2').reshape(nz, ny, nx)",
+			"study, frame = generate_uid(), generate_uid()",
+			"for k in range(nz):",
+			"    m = FileMetaDataset(); m.MediaStorageSOPClassUID = '1.2.840.10008.5.1.4.1.1.2'",
+			"    m.MediaStorageSOPInstanceUID = generate_uid(); m.TransferSyntaxUID = ExplicitVRLittleEndian",
+			"    d = Dataset(); d.file_meta = m; d.is_little_endian = True; d.is_implicit_VR = False",
+			"    d.SOPClassUID = m.MediaStorageSOPClassUID; d.SOPInstanceUID = m.MediaStorageSOPInstanceUID",
+			"    d.StudyInstanceUID = study; d.SeriesInstanceUID = uid; d.FrameOfReferenceUID = frame",
+			"    d.Modality = 'CT'; d.PatientName = 'Phantom'; d.PatientID = 'phantom'; d.InstanceNumber = k + 1",
+			"    d.Rows, d.Columns = ny, nx; d.PixelSpacing = [sy, sx]; d.SliceThickness = sz",
+			// the stored first pixel is the volume's last column of its last row
+			"    d.ImagePositionPatient = [ox + (nx - 1) * sx, oy + (ny - 1) * sy, oz + k * sz]",
+			"    d.ImageOrientationPatient = [-1, 0, 0, 0, -1, 0]",
+			"    d.SamplesPerPixel = 1; d.PhotometricInterpretation = 'MONOCHROME2'",
+			"    d.BitsAllocated, d.BitsStored, d.HighBit, d.PixelRepresentation = 16, 16, 15, 1",
+			"    d.RescaleIntercept, d.RescaleSlope = 0, 1",
+			"    d.PixelData = np.ascontiguousarray(v[k, ::-1, ::-1]).tobytes()",
+			"    d.save_as('%s/slice%03d.dcm' % (dst, k), write_like_original=False)",
+			"print(nz)", ""));
+		String n = ExternalTools.run(5, ExternalTools.python("numpy", "pydicom"), py.toString(), raw.toString(), dir.toString(), seriesUid).trim();
+		assertEquals("" + ct.depth(), n);
+		return dir;
+	}
+
+	/**
+	 * Issue #22 §3 in ImageJ 1.54p: a synthetic nodule marked with an oval of its truth diameter on its centre slice, once on
+	 * the MetaImage and once on the same CT stored as a DICOM series with rows and columns reversed, each opened through
+	 * File › Import; Add Scan to Dataset must write annotations.csv rows within 1 mm of the truth centre and diameter, with
+	 * the scans' paths in scans.csv; adding a scan again replaces its rows; Show Annotations draws them back.
+	 */
+	@Test
+	void addScanToDatasetWritesTheMarkedNoduleInWorldCoordinates() throws Exception {
+		requireDisplay();
+		Path src = temp.resolve("mark-src");
+		PhantomDataset.Result data = PhantomDataset.write(src, 23, 1,
+			PhantomDataset.Options.defaults().withSize(48, 128, 128).withNodules(1, 2).withDiameterRange(8, 12));
+		String uid = data.seriesUids().get(0);
+		Path mhd = src.resolve(uid + ".mhd");
+		List<String> truth = Files.readAllLines(src.resolve("annotations.csv"));
+		assertTrue(truth.size() >= 2, "the phantom has a nodule: " + truth);
+		String[] t = truth.get(1).split(",");
+		double tx = Double.parseDouble(t[1]), ty = Double.parseDouble(t[2]), tz = Double.parseDouble(t[3]), td = Double.parseDouble(t[4]);
+		CtVolume ct = CtReader.read(mhd).volume();
+		double[] v = ct.geometry().worldToVoxel(tx, ty, tz);
+		double sx = ct.geometry().spacing()[0];
+		String dicomUid = "2.25.1234567890123456789";
+		Path dicom = reversedDicomSeries(ct, temp.resolve("mark-dicom"), dicomUid);
+		int slice = (int) Math.round(v[0]);
+		double r = td / 2 / sx;
+		// the nodule's centre in each stored grid: as is for the MetaImage, rows and columns reversed for the DICOM copy
+		double[][] centres = { { v[2], v[1] }, { ct.width() - 1 - v[2], ct.height() - 1 - v[1] } };
+		Path dataset = temp.resolve("marked-dataset");
+		StringBuilder macro = new StringBuilder("setBatchMode(true);\n");
+		String[] open = { "run(\"MetaImage (.mhd/.mha) with geometry\", \"input=[" + mhd + "]\");\n",
+			"run(\"DICOM series with geometry\", \"input=[" + dicom + "]\");\n" };
+		for (int k = 0; k < 2; k++)
+			for (int again = 0; again < (k == 0 ? 2 : 1); again++) {
+				macro.append(open[k]).append("setSlice(").append(slice + 1).append(");\n")
+					.append(String.format(java.util.Locale.ROOT, "makeOval(%.4f, %.4f, %.4f, %.4f);\n", centres[k][0] + 0.5 - r, centres[k][1] + 0.5 - r, 2 * r, 2 * r))
+					.append("roiManager(\"reset\");\nroiManager(\"add\");\n")
+					.append("run(\"Add Scan to Dataset\", \"dataset=[" + dataset + "]\");\n");
+			}
+		macro.append("run(\"Show Annotations\", \"dataset=[" + dataset + "]\");\nprint(\"SHOWN=\" + Overlay.size);\n");
+		Path file = temp.resolve("mark.ijm");
+		Files.writeString(file, macro.toString());
+		ImageJBatch.Run run = imagej.runWithDisplay(file, null);
+
+		List<String> rows = Files.readAllLines(dataset.resolve("annotations.csv"));
+		assertEquals("seriesuid,coordX,coordY,coordZ,diameter_mm", rows.get(0), run.output());
+		assertEquals(3, rows.size(), "one row per scan, the MetaImage's added twice but kept once: " + rows + "\n" + run.output());
+		for (String key : new String[] { uid, dicomUid }) {
+			String[] f = rows.stream().filter(l -> l.startsWith(key + ",")).findFirst().orElseThrow(() -> new AssertionError(key + " in " + rows)).split(",");
+			double off = Math.sqrt(Math.pow(Double.parseDouble(f[1]) - tx, 2) + Math.pow(Double.parseDouble(f[2]) - ty, 2) + Math.pow(Double.parseDouble(f[3]) - tz, 2));
+			assertTrue(off <= 1, key + ": centre " + off + " mm from the truth");
+			assertEquals(td, Double.parseDouble(f[4]), 1, key + ": diameter");
+		}
+		List<String> scans = Files.readAllLines(dataset.resolve("scans.csv"));
+		assertEquals(List.of("seriesuid,path", uid + "," + mhd.toAbsolutePath(), dicomUid + "," + dicom.toAbsolutePath()), scans);
+		java.util.regex.Matcher m = java.util.regex.Pattern.compile("SHOWN=(\\d+)").matcher(run.output());
+		assertTrue(m.find() && Integer.parseInt(m.group(1)) >= 1, "the annotation drawn back on the DICOM copy: " + run.output());
 	}
 }

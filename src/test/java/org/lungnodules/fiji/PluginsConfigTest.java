@@ -25,7 +25,7 @@ class PluginsConfigTest {
 		try (InputStream in = getClass().getResourceAsStream("/plugins.config")) {
 			config = new String(in.readAllBytes(), StandardCharsets.UTF_8);
 		}
-		Matcher m = Pattern.compile("^[^#\\n]*?, \"([^\"]+)\", org\\.lungnodules\\.fiji\\.LunaPlugIn\\(\"([^\"]+)\"\\)", Pattern.MULTILINE).matcher(config);
+		Matcher m = Pattern.compile("^[^#\\n]*?, \"([^\"]+)\", org\\.lungnodules\\.fiji\\.MenuEntry\\(\"([^\"]+)\"\\)", Pattern.MULTILINE).matcher(config);
 		Map<String, String> entries = new LinkedHashMap<>();
 		while (m.find()) entries.put(m.group(2), m.group(1));
 		try (Context context = new Context()) {

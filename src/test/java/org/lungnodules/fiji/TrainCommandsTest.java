@@ -77,6 +77,52 @@ class TrainCommandsTest {
 		ModelFiles.load(runs.resolve("mal").resolve("last.pt"), Networks.Kind.MAL);
 	}
 
+	/**
+	 * Fine-tuning from the book's published weights (issue #22): the blocks finetune_depth leaves out are not
+	 * touched (bit-identical to the .state), the ones it names are trained, lr defaults to a tenth of the recipe's,
+	 * and the run states the initial weights' validation score next to the fine-tuned one.
+	 */
+	@Test
+	void classifierAndUNetFineTuneFromThePublishedWeights() throws Exception {
+		Path clsState = org.lungnodules.SharedData.require("models/book/cls_2020-02-06_14.16.55_final-nodule-nonnodule.best.state");
+		Path segState = org.lungnodules.SharedData.require("models/book/seg_2020-01-26_19.45.12_w4d3c1-bal_1_nodupe-label_pos-d1_fn8-adam.best.state");
+		Path runs = temp.resolve("finetune-runs");
+		LunaCliTest.Outcome cls = luna("train-cls", "data=" + data, "output=" + runs, "name=cls", "epochs=1", "epoch_size=16",
+			"batch_size=8", "val_stride=3", "val_samples=16", "device=cpu", "init=" + clsState, "finetune_depth=2");
+		assertEquals(0, cls.code(), cls.err());
+		// stdout: the best checkpoint, then the scores side by side
+		assertTrue(cls.out().matches("(?s).*Validation pr/f1_score: initial weights \\d\\.\\d{4}, fine-tuned \\(best\\.pt\\) \\d\\.\\d{4}: .*"), cls.out());
+		Map<?, ?> root = (Map<?, ?>) TorchCheckpoint.read(runs.resolve("cls").resolve("last.pt")).root();
+		assertEquals(1e-4, (Double) ((Map<?, ?>) root.get("run_parameters")).get("lr"), 1e-12, "a tenth of the recipe's 1e-3");
+		assertFrozenExcept(clsState, runs.resolve("cls").resolve("last.pt"), "block4.", "head_linear.");
+
+		LunaCliTest.Outcome seg = luna("train-seg", "data=" + data, "output=" + runs, "name=seg", "epochs=1", "epoch_size=8",
+			"batch_size=4", "val_stride=3", "device=cpu", "init=" + segState, "finetune_depth=1");
+		assertEquals(0, seg.code(), seg.err());
+		assertTrue(seg.out().contains("Validation pr/recall: initial weights "), seg.out());
+		assertFrozenExcept(segState, runs.resolve("seg").resolve("last.pt"), "unet.last.");
+
+		// finetune_depth without init is refused, naming what is missing
+		LunaCliTest.Outcome bad = luna("train-seg", "data=" + data, "output=" + temp.resolve("never2"), "finetune_depth=2");
+		assertEquals(2, bad.code());
+		assertTrue(bad.err().contains("finetune_depth=2 needs init="), bad.err());
+	}
+
+	/** Every weight of {@code after} whose key has none of the trained prefixes equals {@code before}'s; some trained one differs. */
+	private static void assertFrozenExcept(Path before, Path after, String... trainedPrefixes) throws Exception {
+		Map<String, org.lungnodules.io.Tensor> a = TorchCheckpoint.read(before).stateDict(), b = TorchCheckpoint.read(after).stateDict();
+		boolean someTrainedChanged = false;
+		for (Map.Entry<String, org.lungnodules.io.Tensor> e : a.entrySet()) {
+			String key = e.getKey();
+			if (key.endsWith("num_batches_tracked") || key.endsWith("running_mean") || key.endsWith("running_var")) continue;
+			boolean trained = Stream.of(trainedPrefixes).anyMatch(key::startsWith);
+			boolean same = java.util.Arrays.equals(e.getValue().toFloatArray(), b.get(key).toFloatArray());
+			if (!trained) assertTrue(same, key + " is frozen but changed");
+			else someTrainedChanged |= !same;
+		}
+		assertTrue(someTrainedChanged, "no trained weight changed");
+	}
+
 	@Test
 	void segmentationTrainsFromAPreparedCache() throws Exception {
 		Path cache = temp.resolve("cache");

@@ -294,6 +294,66 @@ class UpdateSiteBuilderTest {
 		assertEquals("plugins/Lung_Nodules-1.2.3.jar", previous.getAttribute("filename"));
 	}
 
+	/**
+	 * The DICOM pixel-data codecs' jars (TwelveMonkeys' JPEG plugin and its parts, jai-imageio's JPEG
+	 * 2000 plugin and its core) are not in a plain Fiji: the pom must not leave them out of the staging
+	 * folder, and a site built from them ships each under jars/ with the plugin depending on it.
+	 */
+	@Test
+	void dicomCodecJarsAreShippedWithThePlugin() throws Exception {
+		List<Path> codecJars = new ArrayList<>();
+		for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+			String unix = entry.replace('\\', '/');
+			if (entry.endsWith(".jar") && (unix.contains("/com/twelvemonkeys/") || unix.contains("/com/github/jai-imageio/")))
+				codecJars.add(Path.of(entry));
+		}
+		List<String> artifacts = new ArrayList<>();
+		for (Path jar : codecJars) artifacts.add(jar.getParent().getParent().getFileName().toString());
+		for (String needed : List.of("jai-imageio-jpeg2000", "jai-imageio-core", "imageio-jpeg", "imageio-core", "imageio-metadata"))
+			assertTrue(artifacts.contains(needed), needed + " on the runtime class path: " + artifacts);
+		// The same classes the codecs instantiate come from those jars.
+		assertTrue(codecJars.contains(classpathJar(com.github.jaiimageio.jpeg2000.impl.J2KImageReaderSpi.class)));
+		assertTrue(codecJars.contains(classpathJar(com.twelvemonkeys.imageio.plugins.jpeg.JPEGImageReaderSpi.class)));
+
+		// pom.xml's update-site-stage execution does not exclude any of them.
+		Document pom = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(Path.of("pom.xml").toFile());
+		NodeList executions = pom.getElementsByTagName("execution");
+		String excluded = null;
+		for (int i = 0; i < executions.getLength(); i++) {
+			Element e = (Element) executions.item(i);
+			if ("update-site-stage".equals(e.getElementsByTagName("id").item(0).getTextContent().trim()))
+				excluded = e.getElementsByTagName("excludeArtifactIds").item(0).getTextContent();
+		}
+		assertTrue(excluded != null, "pom.xml has the update-site-stage execution");
+		List<String> excludedIds = List.of(excluded.trim().split("\\s*,\\s*"));
+		assertTrue(excludedIds.contains("ij"), "the exclusion list was read: " + excludedIds);
+		for (String a : artifacts) assertFalse(excludedIds.contains(a), a + " must be shipped, not excluded");
+
+		// A site staged with them ships each one, and the plugin depends on each.
+		Path staging = Files.createDirectories(tmp.resolve("staging"));
+		for (Path jar : codecJars) Files.copy(jar, staging.resolve(jar.getFileName()));
+		Path plugin = jar(tmp.resolve("Lung_Nodules-1.0.0.jar"), 0, entries("plugins.config", "x\n"));
+		Path site = tmp.resolve("site");
+		UpdateSiteBuilder.build(site, List.of(plugin), List.of(staging), null);
+		Document db = parseValidating(site.resolve("db.xml.gz"));
+		NodeList plugins = db.getElementsByTagName("plugin");
+		List<String> listed = new ArrayList<>();
+		List<String> pluginDeps = new ArrayList<>();
+		for (int i = 0; i < plugins.getLength(); i++) {
+			Element p = (Element) plugins.item(i);
+			listed.add(p.getAttribute("filename"));
+			if (p.getAttribute("filename").startsWith("plugins/")) {
+				NodeList deps = p.getElementsByTagName("dependency");
+				for (int d = 0; d < deps.getLength(); d++) pluginDeps.add(((Element) deps.item(d)).getAttribute("filename"));
+			}
+		}
+		for (Path jar : codecJars) {
+			String name = "jars/" + jar.getFileName();
+			assertTrue(listed.contains(name), name + " listed in db.xml.gz: " + listed);
+			assertTrue(pluginDeps.contains(UpdateSiteBuilder.unversioned(name)), "the plugin depends on " + name + ": " + pluginDeps);
+		}
+	}
+
 	@Test
 	void nativeJarsGoToTheirPlatformFolder() throws Exception {
 		Path libs = Files.createDirectories(tmp.resolve("natives"));
