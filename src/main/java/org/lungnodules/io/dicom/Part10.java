@@ -29,12 +29,29 @@ final class Part10 {
 	static final long UNDEFINED = 0xFFFFFFFFL;
 	static final int ITEM = 0xFFFEE000, ITEM_END = 0xFFFEE00D, SEQUENCE_END = 0xFFFEE0DD;
 	static final int PIXEL_DATA = 0x7FE00010;
+	/** SharedFunctionalGroupsSequence and PerFrameFunctionalGroupsSequence (multi-frame images). */
+	static final int SHARED_GROUPS = 0x52009229, PER_FRAME_GROUPS = 0x52009230;
+	/**
+	 * The functional group macros whose items place a frame: PlanePosition, PlaneOrientation, PixelMeasures,
+	 * PixelValueTransformation, FrameContent (stack), CT Image Frame Type.
+	 */
+	static final Set<Integer> GEOMETRY_MACROS = Set.of(0x00209113, 0x00209116, 0x00289110, 0x00289145, 0x00209111, 0x00189329);
+	/** More frames than this in one file is a bogus count (an int[] index per frame and our volume limit). */
+	static final int MAX_FRAMES = 1 << 20;
 	/** Deflated datasets are inflated in memory; more than this is a bogus or hostile file, not one CT slice. */
 	private static final long MAX_INFLATED = 256L << 20;
 	/** Real files nest sequences a few levels deep; far deeper ones are malformed or hostile. */
 	private static final int MAX_DEPTH = 32;
 
 	private Part10() {}
+
+	/** The patient and study attributes a derived object (SEG, SR) copies from its source, by tag. */
+	private static final java.util.Map<Integer, String> PATIENT_AND_STUDY = java.util.Map.ofEntries(
+		java.util.Map.entry(0x00100010, "PatientName"), java.util.Map.entry(0x00100020, "PatientID"),
+		java.util.Map.entry(0x00100030, "PatientBirthDate"), java.util.Map.entry(0x00100040, "PatientSex"),
+		java.util.Map.entry(0x00080020, "StudyDate"), java.util.Map.entry(0x00080030, "StudyTime"),
+		java.util.Map.entry(0x00200010, "StudyID"), java.util.Map.entry(0x00080050, "AccessionNumber"),
+		java.util.Map.entry(0x00080090, "ReferringPhysicianName"), java.util.Map.entry(0x00081030, "StudyDescription"));
 
 	/**
 	 * True for a DICOM Part 10 file ("DICM" after the 128-byte preamble) or a file that plausibly
@@ -46,7 +63,7 @@ final class Part10 {
 		try (InputStream in = Files.newInputStream(file)) {
 			byte[] head = in.readNBytes(132);
 			if (head.length == 132 && head[128] == 'D' && head[129] == 'I' && head[130] == 'C' && head[131] == 'M') return true;
-			return looksLikeRawDataset(head);
+			return rawDatasetStart(head) >= 0;
 		}
 		catch (IOException e) {
 			return false;
@@ -70,9 +87,18 @@ final class Part10 {
 				mode = modeOf(s.syntax);
 			}
 			else {
-				// A raw dataset without preamble or meta group: old files, implicit VR unless the VR letters are there.
-				start = 0;
-				mode = s.fileSize >= 6 && isVr(in.u8(4), in.u8(5)) ? EXPLICIT : IMPLICIT;
+				// A raw dataset without preamble or meta group (old files, or datasets saved bare): little endian, explicit VR
+				// when the VR letters stand after the first tag, else implicit. A few stray bytes before it are skipped.
+				in.need(0, Math.min(s.fileSize, 132), "the start of the dataset");
+				byte[] head = new byte[(int) Math.min(s.fileSize, 132)];
+				for (int i = 0; i < head.length; i++) head[i] = (byte) in.u8(i);
+				int at = rawDatasetStart(head);
+				if (at < 0)
+					throw new DicomException(file, "not a DICOM file: no \"DICM\" after a 128-byte preamble, no file meta information and " +
+						"no DICOM dataset at its start");
+				start = at;
+				s.strayLeadingBytes = at;
+				mode = s.fileSize >= at + 6 && isVr(in.u8(at + 4), in.u8(at + 5)) ? EXPLICIT : IMPLICIT;
 				s.syntax = mode == EXPLICIT ? EXPLICIT_LE : IMPLICIT_LE;
 			}
 			s.datasetStart = start;
@@ -133,6 +159,8 @@ final class Part10 {
 		final Path file;
 		final FileBytes in;
 		final DicomHeader s;
+		/** The functional groups item being parsed (null outside the functional groups and their geometry macros). */
+		DicomHeader.Plane target;
 
 		Parser(Path file, FileBytes in, DicomHeader s) {
 			this.file = file;
@@ -194,7 +222,14 @@ final class Part10 {
 						throw new DicomException(file, "element " + tagName(tag) + " at byte " + pos + " has VR " + vr +
 							" with undefined length; only sequences may");
 					if (tag == 0x00041220) s.directoryRecords = true;
-					pos = sequence(value, "UN".equals(vr) ? IMPLICIT : mode, depth + 1, tag);
+					pos = sequence(value, -1, "UN".equals(vr) ? IMPLICIT : mode, depth + 1, tag);
+					continue;
+				}
+				if (descends(tag, depth) && (vr == null || "SQ".equals(vr) || "UN".equals(vr))) {
+					// A functional groups sequence (or one of its geometry macros) of defined length: its items are parsed.
+					if (value + length > limit) throw pastEnd(tag, pos, value, length);
+					sequence(value, value + length, "UN".equals(vr) ? IMPLICIT : mode, depth + 1, tag);
+					pos = value + length;
 					continue;
 				}
 				if ((length & 1) != 0)
@@ -202,6 +237,7 @@ final class Part10 {
 						"; DICOM values have even lengths, so the file is damaged");
 				if (value + length > limit) throw pastEnd(tag, pos, value, length);
 				if (depth == 0) keep(tag, value, length, big);
+				else if (target != null) keepPlane(tag, value, length, big);
 				else if (tag == 0x00041220) s.directoryRecords = true;
 				pos = value + length;
 			}
@@ -210,26 +246,84 @@ final class Part10 {
 			return pos;
 		}
 
-		/** Skips a sequence of undefined length: items (each of defined or undefined length) up to the sequence delimiter. */
-		long sequence(long pos, int mode, int depth, int owner) throws IOException {
+		/**
+		 * Walks a sequence: items (each of defined or undefined length) up to the sequence delimiter ({@code end < 0})
+		 * or to {@code end}. Items of the functional groups and their geometry macros are parsed into {@link #target};
+		 * defined-length items of other sequences are skipped unread.
+		 */
+		long sequence(long pos, long end, int mode, int depth, int owner) throws IOException {
 			if (depth > MAX_DEPTH) throw new DicomException(file, "sequences nested deeper than " + MAX_DEPTH + " levels at byte " + pos);
 			boolean big = mode == EXPLICIT_BIG;
 			if (owner == 0x00041220) s.directoryRecords = true;
-			while (true) {
-				if (pos + 8 > in.size)
-					throw new DicomException(file, "the sequence " + tagName(owner) + " of undefined length runs to the end of the file " +
-						"without its delimiter (FFFE,E0DD)");
-				int tag = (in.u16(pos, big) << 16) | in.u16(pos + 2, big);
-				long length = in.u32(pos + 4, big);
-				if (tag == SEQUENCE_END) return pos + 8;
-				if (tag != ITEM)
-					throw new DicomException(file, "the sequence " + tagName(owner) + " holds " + tagName(tag) + " at byte " + pos +
-						" where an item (FFFE,E000) or the sequence delimiter (FFFE,E0DD) belongs");
-				if (length == UNDEFINED) pos = dataset(pos + 8, -1, mode, depth);
-				else {
-					if (pos + 8 + length > in.size) throw pastEnd(tag, pos, pos + 8, length);
-					pos += 8 + length;
+			boolean descend = descends(owner, depth - 1);
+			DicomHeader.Plane outer = target;
+			if (!descend) target = null;
+			try {
+				while (true) {
+					if (end >= 0 && pos >= end) return end;
+					if (pos + 8 > (end >= 0 ? end : in.size))
+						throw new DicomException(file, "the sequence " + tagName(owner) + (end < 0 ? " of undefined length runs to the end of the " +
+							"file without its delimiter (FFFE,E0DD)" : " ends inside an item header at byte " + pos));
+					int tag = (in.u16(pos, big) << 16) | in.u16(pos + 2, big);
+					long length = in.u32(pos + 4, big);
+					if (tag == SEQUENCE_END) return pos + 8;
+					if (tag != ITEM)
+						throw new DicomException(file, "the sequence " + tagName(owner) + " holds " + tagName(tag) + " at byte " + pos +
+							" where an item (FFFE,E000) or the sequence delimiter (FFFE,E0DD) belongs");
+					if (owner == SHARED_GROUPS && depth == 1) target = s.shared = new DicomHeader.Plane();
+					else if (owner == PER_FRAME_GROUPS && depth == 1) {
+						if (s.perFrame.size() >= MAX_FRAMES)
+							throw new DicomException(file, "more than " + MAX_FRAMES + " per-frame functional groups items");
+						s.perFrame.add(target = new DicomHeader.Plane());
+					}
+					if (length == UNDEFINED) pos = dataset(pos + 8, -1, mode, depth);
+					else {
+						long itemEnd = pos + 8 + length;
+						if (itemEnd > (end >= 0 ? end : in.size)) throw pastEnd(tag, pos, pos + 8, length);
+						if (descend) dataset(pos + 8, itemEnd, mode, depth);
+						pos = itemEnd;
+					}
 				}
+			}
+			finally {
+				target = outer;
+			}
+		}
+
+		/** True for the sequences whose items are parsed: the functional groups at the top level, their geometry macros in them. */
+		boolean descends(int tag, int depth) {
+			if (depth == 0) return tag == SHARED_GROUPS || tag == PER_FRAME_GROUPS;
+			return target != null && GEOMETRY_MACROS.contains(tag);
+		}
+
+		/** Values of a functional groups macro that place a frame and give its HU. */
+		private void keepPlane(int tag, long value, long length, boolean big) throws IOException {
+			DicomHeader.Plane p = target;
+			switch (tag) {
+			case 0x00200032: p.position = numbers(value, length, "ImagePositionPatient (0020,0032) in PlanePositionSequence", 3); break;
+			case 0x00200037: p.orientation = numbers(value, length, "ImageOrientationPatient (0020,0037) in PlaneOrientationSequence", 6); break;
+			case 0x00280030: p.pixelSpacing = numbers(value, length, "PixelSpacing (0028,0030) in PixelMeasuresSequence", 2); break;
+			case 0x00180050: {
+				double[] t = numbers(value, length, "SliceThickness (0018,0050) in PixelMeasuresSequence", -1);
+				if (t.length > 0) p.sliceThickness = t[0];
+				break;
+			}
+			case 0x00281052: {
+				double[] v = numbers(value, length, "RescaleIntercept (0028,1052) in PixelValueTransformationSequence", -1);
+				if (v.length > 0) p.intercept = v[0];
+				break;
+			}
+			case 0x00281053: {
+				double[] v = numbers(value, length, "RescaleSlope (0028,1053) in PixelValueTransformationSequence", -1);
+				if (v.length > 0) p.slope = v[0];
+				break;
+			}
+			case 0x00209056: p.stackId = str(value, length, "StackID (0020,9056)"); break;
+			case 0x00209057:
+				if (length == 4) p.inStackPosition = (int) Math.min(Integer.MAX_VALUE, in.u32(value, big));
+				break;
+			case 0x00089007: p.frameType = str(value, length, "FrameType (0008,9007)"); break;
+			default:
 			}
 		}
 
@@ -261,6 +355,16 @@ final class Part10 {
 				if (f.length > 0) s.frames = (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, f[0]));
 				break;
 			}
+			case 0x00080018: s.sopInstanceUid = str(value, length, "SOPInstanceUID (0008,0018)"); break;
+			case 0x0020000D: s.studyUid = str(value, length, "StudyInstanceUID (0020,000D)"); break;
+			case 0x00200052: s.frameOfReferenceUid = str(value, length, "FrameOfReferenceUID (0020,0052)"); break;
+			case 0x00282110: s.lossyCompression = str(value, length, "LossyImageCompression (0028,2110)"); break;
+			case 0x00282114: s.lossyMethod = str(value, length, "LossyImageCompressionMethod (0028,2114)"); break;
+			case 0x00181120: {
+				double[] t = numbers(value, length, "GantryDetectorTilt (0018,1120)", -1);
+				if (t.length > 0) s.gantryTilt = t[0];
+				break;
+			}
 			case 0x00280010: s.rows = ushort(value, length, big, "Rows (0028,0010)"); break;
 			case 0x00280011: s.cols = ushort(value, length, big, "Columns (0028,0011)"); break;
 			case 0x00280100: s.bitsAllocated = ushort(value, length, big, "BitsAllocated (0028,0100)"); break;
@@ -277,6 +381,8 @@ final class Part10 {
 				break;
 			}
 			default:
+				String keyword = PATIENT_AND_STUDY.get(tag);
+				if (keyword != null) s.patientAndStudy.put(keyword, str(value, length, keyword));
 			}
 		}
 
@@ -353,21 +459,33 @@ final class Part10 {
 		}
 	}
 
-	private static boolean looksLikeRawDataset(byte[] head) {
-		if (head.length < 16) return false;
-		int group = (head[0] & 0xFF) | ((head[1] & 0xFF) << 8);
-		int element = (head[2] & 0xFF) | ((head[3] & 0xFF) << 8);
+	/** At most this many stray bytes before a bare dataset are skipped (seen: one space before pydicom's no_meta.dcm). */
+	private static final int MAX_STRAY_BYTES = 8;
+
+	/**
+	 * Where a bare dataset (no preamble, no file meta) starts in a file's first bytes, or -1: the first offset up to
+	 * {@link #MAX_STRAY_BYTES} holding a group 0x0008 (or 0x0002) element of sensible even length, explicit or
+	 * implicit VR little endian, followed by an element with a higher tag.
+	 */
+	static int rawDatasetStart(byte[] head) {
+		for (int at = 0; at <= MAX_STRAY_BYTES; at++)
+			if (looksLikeRawDataset(head, at)) return at;
+		return -1;
+	}
+
+	private static boolean looksLikeRawDataset(byte[] head, int at) {
+		if (head.length < at + 16) return false;
+		int group = (head[at] & 0xFF) | ((head[at + 1] & 0xFF) << 8);
+		int element = (head[at + 2] & 0xFF) | ((head[at + 3] & 0xFF) << 8);
 		if (group != 0x0008 && group != 0x0002) return false;
 		long length;
-		int value;
-		if (isVr(head[4] & 0xFF, head[5] & 0xFF)) {
-			if (isLongVr(head[4] & 0xFF, head[5] & 0xFF)) return false; // a first element of group 0002/0008 is never OB/SQ/UN...
-			length = (head[6] & 0xFF) | ((head[7] & 0xFF) << 8);
-			value = 8;
+		int value = at + 8;
+		if (isVr(head[at + 4] & 0xFF, head[at + 5] & 0xFF)) {
+			if (isLongVr(head[at + 4] & 0xFF, head[at + 5] & 0xFF)) return false; // a first element of group 0002/0008 is never OB/SQ/UN...
+			length = (head[at + 6] & 0xFF) | ((head[at + 7] & 0xFF) << 8);
 		}
 		else {
-			length = (head[4] & 0xFFL) | ((head[5] & 0xFFL) << 8) | ((head[6] & 0xFFL) << 16) | ((head[7] & 0xFFL) << 24);
-			value = 8;
+			length = (head[at + 4] & 0xFFL) | ((head[at + 5] & 0xFFL) << 8) | ((head[at + 6] & 0xFFL) << 16) | ((head[at + 7] & 0xFFL) << 24);
 		}
 		if (length > 1024 || (length & 1) != 0 || value + length + 4 > head.length) return false;
 		int nextGroup = (head[(int) (value + length)] & 0xFF) | ((head[(int) (value + length) + 1] & 0xFF) << 8);

@@ -16,8 +16,19 @@ public final class TransferSyntax {
 	public static final String JPEG_LOSSLESS_SV1 = "1.2.840.10008.1.2.4.70";
 	public static final String JPEG_LOSSLESS = "1.2.840.10008.1.2.4.57";
 	public static final String RLE_LOSSLESS = "1.2.840.10008.1.2.5";
-	/** Lossy JPEG: refused although the JDK decodes 8-bit baseline, because lossy compression changes HU values. */
-	static final Set<String> LOSSY_JPEG = Set.of("1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51");
+	public static final String JPEG_LS_LOSSLESS = "1.2.840.10008.1.2.4.80";
+	public static final String JPEG_LS_NEAR_LOSSLESS = "1.2.840.10008.1.2.4.81";
+	public static final String JPEG_2000_LOSSLESS = "1.2.840.10008.1.2.4.90";
+	public static final String JPEG_2000 = "1.2.840.10008.1.2.4.91";
+	public static final String JPEG_BASELINE = "1.2.840.10008.1.2.4.50";
+	public static final String JPEG_EXTENDED = "1.2.840.10008.1.2.4.51";
+	/**
+	 * The lossy syntaxes we decode: lossy JPEG, JPEG 2000 irreversible, JPEG-LS near-lossless. Refused by default
+	 * because their decoded values are not the scanner's HU; read only with the lossy opt-in.
+	 */
+	static final Set<String> LOSSY = Set.of(JPEG_BASELINE, JPEG_EXTENDED, JPEG_2000, JPEG_LS_NEAR_LOSSLESS);
+	/** Kept for the older name: lossy JPEG. */
+	static final Set<String> LOSSY_JPEG = Set.of(JPEG_BASELINE, JPEG_EXTENDED);
 
 	/** Names of the encapsulated (compressed) transfer syntaxes, for the refusal message. */
 	static final Map<String, String> COMPRESSED = Map.ofEntries(
@@ -54,8 +65,13 @@ public final class TransferSyntax {
 		return IMPLICIT_LE.equals(syntax) || EXPLICIT_LE.equals(syntax) || EXPLICIT_BE.equals(syntax) || DEFLATED_LE.equals(syntax);
 	}
 
-	/** The compressed syntaxes this reader decodes: RLE itself, JPEG Lossless with TwelveMonkeys' ImageIO reader. */
+	/**
+	 * The compressed syntaxes this reader decodes: RLE itself, JPEG Lossless with TwelveMonkeys' ImageIO reader,
+	 * JPEG 2000 with jai-imageio ({@link Jpeg2000Codec}), JPEG-LS with our T.87 decoder ({@link JpegLsCodec}), and
+	 * the lossy ones of {@link #LOSSY} (which the series reader refuses unless the lossy opt-in is given).
+	 */
 	static boolean isDecodedEncapsulated(String syntax) {
-		return RLE_LOSSLESS.equals(syntax) || JPEG_LOSSLESS.equals(syntax) || JPEG_LOSSLESS_SV1.equals(syntax);
+		return RLE_LOSSLESS.equals(syntax) || JPEG_LOSSLESS.equals(syntax) || JPEG_LOSSLESS_SV1.equals(syntax)
+			|| JPEG_2000_LOSSLESS.equals(syntax) || JPEG_LS_LOSSLESS.equals(syntax) || LOSSY.contains(syntax);
 	}
 }

@@ -263,13 +263,13 @@ class DicomSeriesHostileTest {
 	}
 
 	@Test
-	void jpeg2000IsRefusedByName() throws IOException {
+	void jpeg2000Part2IsRefusedByName() throws IOException {
 		List<DicomTestWriter.Slice> slices = series(3);
-		for (DicomTestWriter.Slice s : slices) s.syntax = "1.2.840.10008.1.2.4.90";
+		for (DicomTestWriter.Slice s : slices) s.syntax = "1.2.840.10008.1.2.4.92";
 		writeSeries(dir, slices);
 		// Listing needs no pixels, so a compressed series can still be listed.
 		assertEquals(3, DicomSeries.listSeries(dir).get(0).slices());
-		assertMentions(readFails(dir), "1.2.840.10008.1.2.4.90", "JPEG 2000", "does not decode");
+		assertMentions(readFails(dir), "1.2.840.10008.1.2.4.92", "JPEG 2000", "does not decode");
 	}
 
 	// ------------------------------------------------------------ stray and broken files
