@@ -11,6 +11,8 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.dicom.DicomSeries;
+import org.lungnodules.io.dicom.SourceImages;
 
 /**
  * The one way the product reads a CT from a path, whatever its format: a MetaImage file
@@ -31,16 +33,31 @@ public final class CtReader {
 		private final CtVolume volume;
 		private final Format format;
 		private final List<String> notes;
+		private final boolean lossy;
+		private final SourceImages dicomSource;
 
 		public ReadCt(CtVolume volume, Format format, List<String> notes) {
+			this(volume, format, notes, false, null);
+		}
+
+		public ReadCt(CtVolume volume, Format format, List<String> notes, boolean lossy, SourceImages dicomSource) {
 			this.volume = volume;
 			this.format = format;
 			this.notes = Collections.unmodifiableList(new ArrayList<>(notes));
+			this.lossy = lossy;
+			this.dicomSource = dicomSource;
 		}
 
 		public CtVolume volume() { return volume; }
 		public Format format() { return format; }
 		public List<String> notes() { return notes; }
+		/** True when the voxels were decoded from lossy-compressed data (read only with the opt-in); a note says how. */
+		public boolean lossy() { return lossy; }
+		/**
+		 * For DICOM: the study, series, frame of reference, patient and study attributes and one source image per
+		 * volume slice (in the volume's slice order), for derived objects (SEG, SR); null for NIfTI and MetaImage.
+		 */
+		public SourceImages dicomSource() { return dicomSource; }
 	}
 
 	private CtReader() {}
@@ -57,6 +74,18 @@ public final class CtReader {
 	 *        unique prefix or suffix of it is enough); null or empty when there is only one
 	 */
 	public static ReadCt read(Path path, String series) throws IOException {
+		return read(path, series, false);
+	}
+
+	/**
+	 * Reads the CT at {@code path}.
+	 *
+	 * @param series as in {@link #read(Path, String)}
+	 * @param acceptLossy read lossy-compressed DICOM (lossy JPEG, JPEG 2000 irreversible, JPEG-LS near-lossless)
+	 *        instead of refusing it; the result is then flagged {@link ReadCt#lossy()} with a note. This is the
+	 *        {@code lossy=accept} opt-in
+	 */
+	public static ReadCt read(Path path, String series, boolean acceptLossy) throws IOException {
 		if (!Files.exists(path)) throw new IOException(path + ": no such file or folder");
 		Format format = formatOf(path);
 		if (format == null)
@@ -70,7 +99,7 @@ public final class CtReader {
 		case NIFTI:
 			return new ReadCt(Nifti.read(path), format, List.of());
 		default:
-			return DicomSeries.read(path, series);
+			return DicomSeries.read(path, series, acceptLossy);
 		}
 	}
 

@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,6 +26,8 @@ import org.junit.jupiter.api.Test;
 import org.lungnodules.SharedData;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.io.CtReader;
+import org.lungnodules.io.Luna16Tables;
 
 import net.imglib2.Cursor;
 import net.imglib2.RandomAccess;

@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
 
 /**
  * Compressed (encapsulated) DICOM pixel data. RLE Lossless: slices encoded here by a small
@@ -143,7 +144,7 @@ class DicomCompressedTest {
 		for (int y = 0; y < 12; y++)
 			for (int x = 0; x < 16; x++)
 				s.stored[y * 16 + x] = y < 3 ? -1000 : y < 6 ? (x * 7919 + y * 104729 + k) % 4000 - 1500 : x < 8 ? 3000 + k : -32768 + x;
-		s.syntax = DicomSeries.RLE_LOSSLESS;
+		s.syntax = TransferSyntax.RLE_LOSSLESS;
 		s.intercept = "0";
 		return s;
 	}
@@ -289,7 +290,7 @@ class DicomCompressedTest {
 	@Test
 	void brokenJpegLosslessStreamFailsNamingTheFile() throws IOException {
 		DicomTestWriter.Slice s = DicomSeriesSyntheticTest.slice(0);
-		s.syntax = DicomSeries.JPEG_LOSSLESS_SV1; // the writer's stub fragment: SOI, EOI, no frame
+		s.syntax = TransferSyntax.JPEG_LOSSLESS_SV1; // the writer's stub fragment: SOI, EOI, no frame
 		assertMentions(readFails(s), "JPEG Lossless", "cannot be decoded");
 	}
 
@@ -331,10 +332,19 @@ class DicomCompressedTest {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.4.201" })
+	@ValueSource(strings = { "1.2.840.10008.1.2.4.92", "1.2.840.10008.1.2.4.100", "1.2.840.10008.1.2.4.201" })
 	void otherCompressedSyntaxesAreRefusedByName(String syntax) throws IOException {
 		DicomTestWriter.Slice s = DicomSeriesSyntheticTest.slice(0);
 		s.syntax = syntax;
 		assertMentions(readFails(s), syntax, "does not decode");
+	}
+
+	/** JPEG-LS and JPEG 2000 are decoded now: a frame that is not what its syntax says fails naming the syntax and the problem. */
+	@ParameterizedTest
+	@ValueSource(strings = { "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90" })
+	void aBrokenJpegLsOrJpeg2000FrameFailsNamingTheSyntax(String syntax) throws IOException {
+		DicomTestWriter.Slice s = DicomSeriesSyntheticTest.slice(0);
+		s.syntax = syntax;
+		assertMentions(readFails(s), syntax, "cannot be decoded");
 	}
 }

@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -20,7 +20,7 @@ final class DicomTestWriter {
 
 	/** Everything one slice file says; tests change fields and then write. */
 	static final class Slice {
-		String syntax = DicomSeries.EXPLICIT_LE;
+		String syntax = TransferSyntax.EXPLICIT_LE;
 		boolean preamble = true;
 		String sopClass = CT_IMAGE;
 		String seriesUid = "1.2.826.0.1.3680043.99.1";
@@ -63,10 +63,10 @@ final class DicomTestWriter {
 	}
 
 	static byte[] encode(Slice s) {
-		boolean implicit = DicomSeries.IMPLICIT_LE.equals(s.syntax);
-		boolean big = DicomSeries.EXPLICIT_BE.equals(s.syntax);
-		boolean deflate = DicomSeries.DEFLATED_LE.equals(s.syntax);
-		boolean encapsulated = !implicit && !big && !deflate && !DicomSeries.EXPLICIT_LE.equals(s.syntax);
+		boolean implicit = TransferSyntax.IMPLICIT_LE.equals(s.syntax);
+		boolean big = TransferSyntax.EXPLICIT_BE.equals(s.syntax);
+		boolean deflate = TransferSyntax.DEFLATED_LE.equals(s.syntax);
+		boolean encapsulated = !implicit && !big && !deflate && !TransferSyntax.EXPLICIT_LE.equals(s.syntax);
 		Enc e = new Enc(implicit, big);
 		e.str(0x0008, 0x0008, "CS", s.imageType);
 		e.uid(0x0008, 0x0016, s.sopClass);

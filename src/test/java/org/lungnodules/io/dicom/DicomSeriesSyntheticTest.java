@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -16,6 +16,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.ct.Geometry;
+import org.lungnodules.io.CtReader;
 
 import net.imglib2.RandomAccess;
 import net.imglib2.type.numeric.RealType;
@@ -52,7 +53,7 @@ class DicomSeriesSyntheticTest {
 	}
 
 	@ParameterizedTest
-	@ValueSource(strings = { DicomSeries.IMPLICIT_LE, DicomSeries.EXPLICIT_LE, DicomSeries.EXPLICIT_BE, DicomSeries.DEFLATED_LE, "raw" })
+	@ValueSource(strings = { TransferSyntax.IMPLICIT_LE, TransferSyntax.EXPLICIT_LE, TransferSyntax.EXPLICIT_BE, TransferSyntax.DEFLATED_LE, "raw" })
 	void everyNativeSyntaxGivesTheSameVolume(String syntax) throws IOException {
 		List<DicomTestWriter.Slice> slices = new java.util.ArrayList<>();
 		// Written in a shuffled position order, with InstanceNumbers that disagree with the positions.
@@ -60,7 +61,7 @@ class DicomSeriesSyntheticTest {
 			DicomTestWriter.Slice s = slice(k);
 			if ("raw".equals(syntax)) {
 				s.preamble = false;
-				s.syntax = DicomSeries.IMPLICIT_LE;
+				s.syntax = TransferSyntax.IMPLICIT_LE;
 			}
 			else s.syntax = syntax;
 			s.instanceNumber = 10 - k;

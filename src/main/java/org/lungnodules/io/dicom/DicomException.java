@@ -1,6 +1,8 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import java.nio.file.Path;
+
+import org.lungnodules.io.CtFileException;
 
 /** A DICOM file or series that cannot be read (the file, or the folder for problems of a whole series). See {@link CtFileException} for what the message holds. */
 public class DicomException extends CtFileException {

@@ -1,4 +1,4 @@
-package org.lungnodules.io;
+package org.lungnodules.io.dicom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import static org.lungnodules.io.DicomSeriesSyntheticTest.slice;
-import static org.lungnodules.io.DicomSeriesSyntheticTest.writeSeries;
+import static org.lungnodules.io.dicom.DicomSeriesSyntheticTest.slice;
+import static org.lungnodules.io.dicom.DicomSeriesSyntheticTest.writeSeries;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lungnodules.SharedData;
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
 
 /**
  * Broken, mixed and hostile DICOM input: each must fail with a {@link DicomException} naming the
@@ -262,13 +263,13 @@ class DicomSeriesHostileTest {
 	}
 
 	@Test
-	void jpeg2000IsRefusedByName() throws IOException {
+	void jpeg2000Part2IsRefusedByName() throws IOException {
 		List<DicomTestWriter.Slice> slices = series(3);
-		for (DicomTestWriter.Slice s : slices) s.syntax = "1.2.840.10008.1.2.4.90";
+		for (DicomTestWriter.Slice s : slices) s.syntax = "1.2.840.10008.1.2.4.92";
 		writeSeries(dir, slices);
 		// Listing needs no pixels, so a compressed series can still be listed.
 		assertEquals(3, DicomSeries.listSeries(dir).get(0).slices());
-		assertMentions(readFails(dir), "1.2.840.10008.1.2.4.90", "JPEG 2000", "does not decode");
+		assertMentions(readFails(dir), "1.2.840.10008.1.2.4.92", "JPEG 2000", "does not decode");
 	}
 
 	// ------------------------------------------------------------ stray and broken files
@@ -358,7 +359,7 @@ class DicomSeriesHostileTest {
 		assertMentions(readFails(dir), f.toString(), "(FFFE,E000)", "declares 4294967280 bytes");
 
 		DicomTestWriter.Slice s = slice(0);
-		s.syntax = DicomSeries.IMPLICIT_LE;
+		s.syntax = TransferSyntax.IMPLICIT_LE;
 		byte[] implicit = DicomTestWriter.encode(s);
 		int mod = indexOf(implicit, new byte[] { 0x08, 0x00, 0x60, 0x00, 0x02, 0x00, 0x00, 0x00, 'C', 'T' });
 		putU32(implicit, mod + 4, 0xFFFFFFF0L);
@@ -413,7 +414,7 @@ class DicomSeriesHostileTest {
 	@Test
 	void cutDeflatedStreamFailsCleanly() throws IOException {
 		DicomTestWriter.Slice s = slice(0);
-		s.syntax = DicomSeries.DEFLATED_LE;
+		s.syntax = TransferSyntax.DEFLATED_LE;
 		byte[] good = DicomTestWriter.encode(s);
 		Files.write(dir.resolve("cut.dcm"), Arrays.copyOf(good, good.length - 30));
 		assertMentions(readFails(dir.resolve("cut.dcm")), dir.resolve("cut.dcm").toString(), "truncated");
@@ -426,7 +427,7 @@ class DicomSeriesHostileTest {
 	@Test
 	void randomDamageGivesIOExceptionsOnly() throws IOException {
 		Random random = new Random(1414);
-		for (String syntax : new String[] { DicomSeries.EXPLICIT_LE, DicomSeries.IMPLICIT_LE, DicomSeries.EXPLICIT_BE, DicomSeries.DEFLATED_LE }) {
+		for (String syntax : new String[] { TransferSyntax.EXPLICIT_LE, TransferSyntax.IMPLICIT_LE, TransferSyntax.EXPLICIT_BE, TransferSyntax.DEFLATED_LE }) {
 			List<DicomTestWriter.Slice> slices = series(3);
 			for (DicomTestWriter.Slice s : slices) s.syntax = syntax;
 			byte[] original = DicomTestWriter.encode(slices.get(1));
