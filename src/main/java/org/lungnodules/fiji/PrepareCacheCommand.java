@@ -68,16 +68,20 @@ public class PrepareCacheCommand extends LunaCommand {
 			.withAnnotations(path(annotations)).withCandidates(path(candidates)).withMalignancy(path(malignancy))
 			.withValStride(val_stride).withValSubsets(LunaData.Options.parseSubsets(val_subsets));
 		java.util.Set<ChunkCache.Kind> kinds = ChunkCache.Kind.parse(kind);
+		StringBuilder generated = new StringBuilder();
 		if (kinds.contains(ChunkCache.Kind.CLS))
 			options = CohortCandidates.ensure(data.toPath(), options, cache.toPath().resolve("candidates"), seg_model, device, random_points, seed,
-				text -> { if (log != null) log.info(text); }, progress());
+				text -> {
+					if (log != null) log.info(text);
+					if (text.startsWith("Generated") || text.startsWith("Split")) generated.append(text).append('\n');
+				}, progress());
 		LunaData d = LunaData.open(data.toPath(), options);
 		if (log != null) {
 			log.info(d.toString());
 			if (!d.missingSummary().isEmpty()) log.warn(d.missingSummary());
 		}
 		ChunkCache.PrepareResult r = ChunkCache.prepare(d, cache.toPath(), kinds, progress());
-		result = "Training cache " + cache + ": " + r.written() + " CT(s) written (" + (r.bytes() >> 20) + " MB), " + r.skipped() +
+		result = generated + "Training cache " + cache + ": " + r.written() + " CT(s) written (" + (r.bytes() >> 20) + " MB), " + r.skipped() +
 			" already complete" + (d.missingSummary().isEmpty() ? "" : "; " + d.missingSummary());
 		if (log != null) log.info(result);
 	}

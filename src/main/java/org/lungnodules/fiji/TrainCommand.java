@@ -103,6 +103,10 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(type = ItemIO.OUTPUT, label = "Fine-tuning", description = "With init=: the initial and the fine-tuned weights' validation scores")
 	protected String fine_tuning = "";
 
+	@Parameter(type = ItemIO.OUTPUT, label = "Generated candidates", description = "Without a candidates.csv: what was generated, and the " +
+		"scans, nodules and candidates of each split")
+	protected String generated_candidates = "";
+
 	protected abstract Networks.Kind kind();
 
 	/** The training data; train-seg overrides this for masks=lidc. */
@@ -155,7 +159,10 @@ abstract class TrainCommand extends LunaCommand {
 			// A cohort of one's own has no candidates.csv: generate the negatives, beside the chunk cache.
 			java.nio.file.Path dir = (cache != null ? cache.toPath() : s.runsFolder.resolve(s.name)).resolve("candidates");
 			options = CohortCandidates.ensure(data.toPath(), options, dir, seg_model, device, random_points, seed,
-				text -> { if (log != null) log.info(text); }, progress());
+				text -> {
+					if (log != null) log.info(text);
+					if (text.startsWith("Generated") || text.startsWith("Split")) generated_candidates += text + "\n";
+				}, progress());
 		}
 		try (TrainingData samples = openData(data.toPath(), cache == null ? null : cache.toPath(), options)) {
 			String missing = samples.data().missingSummary();
