@@ -30,9 +30,21 @@ final class ImageJDisplay {
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
-			else if (canShowImages && value instanceof MetaImage) ImagePlusAdapter.toImagePlus((MetaImage) value).show();
-			else if (canShowImages && value instanceof CtVolume) ImagePlusAdapter.toImagePlus((CtVolume) value).show();
+			else if (canShowImages && value instanceof MetaImage) withSource(ImagePlusAdapter.toImagePlus((MetaImage) value), module).show();
+			else if (canShowImages && value instanceof CtVolume) withSource(ImagePlusAdapter.toImagePlus((CtVolume) value), module).show();
 		}
+	}
+
+	/**
+	 * The image property holding the path a CT was opened from (File › Import), so that Add Scan to
+	 * Dataset and Show Annotations know which scan the image is.
+	 */
+	static final String SOURCE_PROPERTY = "LungNodules.source";
+
+	private static ImagePlus withSource(ImagePlus imp, Module module) {
+		Object input = module.getInput("input");
+		if (input instanceof java.io.File f) imp.setProperty(SOURCE_PROPERTY, f.getAbsolutePath());
+		return imp;
 	}
 
 	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */

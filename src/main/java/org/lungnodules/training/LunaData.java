@@ -142,6 +142,7 @@ public final class LunaData {
 				if (m.matches()) scan(d, Integer.parseInt(m.group(1)), paths, subsets, aliases);
 			}
 		}
+		addListedScans(root, paths, subsets, aliases);
 		if (!o.valSubsets().isEmpty() && !subsets.values().stream().anyMatch(s -> s >= 0))
 			throw new IOException("val_subsets=" + o.valSubsets() + " needs LUNA16 subsetN folders, but " + root + " has none");
 
@@ -224,6 +225,64 @@ public final class LunaData {
 				throw new IOException("Series " + uid + " is on disk twice: " + previous + " and " + f);
 			subsets.put(uid, subset);
 		}
+	}
+
+	/** The dataset's list of scans kept elsewhere ({@code scans.csv}, written by Add Scan to Dataset). */
+	public static final String SCANS_CSV = "scans.csv";
+
+	/**
+	 * Adds the scans listed in {@code root/scans.csv} (columns {@code seriesuid,path}; a relative path
+	 * is taken from the root): scans that stay where they are, referenced from the dataset folder.
+	 */
+	private static void addListedScans(Path root, Map<String, Path> paths, Map<String, Integer> subsets, Map<String, String> aliases)
+		throws IOException {
+		Path list = root.resolve(SCANS_CSV);
+		if (!Files.isRegularFile(list)) return;
+		for (Map.Entry<String, Path> e : readScanList(list).entrySet()) {
+			Path scan = root.resolve(e.getValue()).normalize();
+			if (!Files.exists(scan))
+				throw new NoSuchFileException(scan.toString(), null, list + " lists it for series " + e.getKey() + ", but it is not there");
+			Path previous = paths.get(e.getKey());
+			if (previous != null) {
+				if (Files.isSameFile(previous, scan)) continue;
+				throw new IOException("Series " + e.getKey() + " is on disk twice: " + previous + " and " + scan + " (listed in " + list + ")");
+			}
+			paths.put(e.getKey(), scan);
+			subsets.put(e.getKey(), -1);
+		}
+	}
+
+	/** {@code scans.csv}: series UID → path as written (in file order). */
+	public static Map<String, Path> readScanList(Path list) throws IOException {
+		Map<String, Path> out = new java.util.LinkedHashMap<>();
+		List<String> lines = Files.readAllLines(list);
+		if (lines.isEmpty() || !lines.get(0).trim().equals("seriesuid,path"))
+			throw new IOException(list + ": the first line must be 'seriesuid,path'");
+		for (int i = 1; i < lines.size(); i++) {
+			String line = lines.get(i);
+			if (line.isBlank()) continue;
+			int comma = line.indexOf(',');
+			if (comma <= 0 || comma == line.length() - 1) throw new IOException(list + " line " + (i + 1) + ": expected seriesuid,path: " + line);
+			String uid = line.substring(0, comma).trim(), path = line.substring(comma + 1).trim();
+			if (out.put(uid, Path.of(path)) != null) throw new IOException(list + " line " + (i + 1) + ": series " + uid + " is listed twice");
+		}
+		return out;
+	}
+
+	/**
+	 * The series UID by which a dataset knows a scan: the file name stem of a MetaImage or NIfTI
+	 * file, the SeriesInstanceUID of a DICOM series (a folder, or one of its files).
+	 */
+	public static String seriesUidOf(Path scan) throws IOException {
+		String lower = String.valueOf(scan.getFileName()).toLowerCase(Locale.ROOT);
+		if (lower.endsWith(".mhd") || lower.endsWith(".mha")) return MetaImage.seriesUidOf(scan);
+		if (lower.endsWith(".nii") || lower.endsWith(".nii.gz")) return CtReader.nameOf(scan);
+		if (Files.isDirectory(scan)) return dicomSeriesUid(scan);
+		if (CtReader.formatOf(scan) == CtReader.Format.DICOM) {
+			String uid = CtReader.read(scan).volume().seriesUid();
+			return uid == null || uid.isBlank() ? CtReader.nameOf(scan) : uid;
+		}
+		throw new IOException(scan + ": not a CT this product reads");
 	}
 
 	/** SeriesInstanceUIDs of DICOM folders already read in this process, by folder and its stamp. */
