@@ -121,37 +121,6 @@ public final class CtReader {
 	public static List<Path> scansIn(Path folder) throws IOException {
 		if (!Files.isDirectory(folder)) throw new IOException(folder + ": not a folder");
 		if (holdsDicom(folder)) return List.of(folder);
-		List<Path> scans = scansInFolder(folder);
-		for (Path listed : listedScans(folder))
-			if (!scans.contains(listed)) scans.add(listed);
-		return scans;
-	}
-
-	/** A dataset folder's list of scans kept elsewhere (written by Fiji's Add Scan to Dataset): columns seriesuid,path. */
-	public static final String SCAN_LIST = "scans.csv";
-
-	/**
-	 * The scans a folder's {@value #SCAN_LIST} names, in its order (relative paths against the folder); none
-	 * without one. A listed scan that does not exist is an error naming the line, never silently dropped.
-	 */
-	static List<Path> listedScans(Path folder) throws IOException {
-		Path list = folder.resolve(SCAN_LIST);
-		if (!Files.isRegularFile(list)) return List.of();
-		List<Path> out = new ArrayList<>();
-		try (CsvTable t = CsvTable.open(list)) {
-			int col = t.column("path");
-			for (CsvTable.Row row = t.next(); row != null; row = t.next()) {
-				String text = row.text(col);
-				if (text.isEmpty()) throw row.error("path is empty");
-				Path p = folder.resolve(text).normalize();
-				if (!Files.exists(p)) throw row.error("the scan " + p + " does not exist");
-				if (!out.contains(p)) out.add(p);
-			}
-		}
-		return out;
-	}
-
-	private static List<Path> scansInFolder(Path folder) throws IOException {
 		List<Path> entries;
 		try (Stream<Path> s = Files.list(folder)) {
 			entries = s.sorted().collect(Collectors.toList());
