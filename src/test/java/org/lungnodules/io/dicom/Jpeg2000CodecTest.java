@@ -98,6 +98,8 @@ class Jpeg2000CodecTest {
 		assertTrue(meanAbsDiff(ours, theirs) < 0.05, "ours vs GDCM: mean " + meanAbsDiff(ours, theirs));
 		// So our error against the original is GDCM's, give or take that rounding.
 		int gdcmError = maxAbsDiff(theirs, original), ourError = maxAbsDiff(ours, original);
+		System.out.printf("%s J2KI: ours vs GDCM max %d mean %.4f; vs original: ours max %d mean %.2f, GDCM max %d%n", ct,
+			maxAbsDiff(ours, theirs), meanAbsDiff(ours, theirs), ourError, meanAbsDiff(ours, original), gdcmError);
 		assertTrue(ourError <= gdcmError + 2, "ours " + ourError + " vs GDCM's " + gdcmError);
 		// And the loss is what a lossy CT codec does: small on average, not a different image.
 		double mean = meanAbsDiff(ours, original);
