@@ -82,9 +82,15 @@ public final class JpegLossyCodec {
 			}
 		}
 		ImageReader reader = spi.createReaderInstance();
+		// libjpeg (inside the JDK) only warns about corrupt or truncated data and fills in the
+		// missing blocks: refuse such a frame instead of returning made-up pixels.
+		java.util.List<String> warnings = new java.util.ArrayList<>();
+		reader.addIIOReadWarningListener((r, warning) -> warnings.add(warning));
 		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(codestream))) {
 			reader.setInput(stream, true, true);
 			Raster raster = reader.canReadRaster() ? reader.readRaster(0, null) : reader.read(0).getRaster();
+			if (!warnings.isEmpty())
+				throw new IOException(source + ": the JPEG data is corrupt or truncated (" + String.join("; ", warnings) + ")");
 			if (raster.getWidth() != columns || raster.getHeight() != rows || raster.getNumBands() != 1)
 				throw new IOException(source + ": the JPEG frame decodes to " + raster.getWidth() + "x" + raster.getHeight() +
 					" pixels with " + raster.getNumBands() + " components; a CT frame has one");

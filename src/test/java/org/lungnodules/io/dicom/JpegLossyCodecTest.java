@@ -175,6 +175,16 @@ class JpegLossyCodecTest {
 	}
 
 	@Test
+	void truncated8BitFramesAreRefusedThoughTheJdkOnlyWarns() throws Exception {
+		byte[] frame = new TestDicomFile(compress(slice8(37), 8, "+eb", "t8")).singleFrame();
+		for (int keep : new int[] { frame.length / 3, frame.length / 2, frame.length - 100 }) {
+			byte[] cut = Arrays.copyOf(frame, keep);
+			IOException e = assertThrows(IOException.class, () -> JpegLossyCodec.decode(cut, 512, 512, 8, false, "bad.dcm"), "kept " + keep);
+			assertTrue(e.getMessage().startsWith("bad.dcm"), e.getMessage());
+		}
+	}
+
+	@Test
 	void progressiveAndLosslessFramesAreRefusedByName() throws Exception {
 		Path file = compress(slice8(35), 8, "+es", "progressive");
 		byte[] frame = new TestDicomFile(file).singleFrame();
