@@ -221,6 +221,40 @@ class Jpeg2000CodecTest {
 		assertArrayEquals(slice, decode(f));
 	}
 
+	/** A JP2 file (15444-1 Annex I) around a codestream: signature, file type, header (ihdr, colr), jp2c. */
+	static byte[] jp2(byte[] codestream, int rows, int cols, int precision, boolean signed) {
+		java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+		java.util.function.BiConsumer<String, byte[]> box = (type, content) -> {
+			ByteBuffer b = ByteBuffer.allocate(8 + content.length);
+			b.putInt(8 + content.length).put(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(content);
+			out.writeBytes(b.array());
+		};
+		box.accept("jP  ", new byte[] { 0x0D, 0x0A, (byte) 0x87, 0x0A });
+		box.accept("ftyp", ByteBuffer.allocate(12).put("jp2 ".getBytes()).putInt(0).put("jp2 ".getBytes()).array());
+		ByteBuffer ihdr = ByteBuffer.allocate(8 + 14).putInt(22).put("ihdr".getBytes()).putInt(rows).putInt(cols).putShort((short) 1)
+			.put((byte) ((precision - 1) | (signed ? 0x80 : 0))).put((byte) 7).put((byte) 0).put((byte) 0);
+		ByteBuffer colr = ByteBuffer.allocate(8 + 7).putInt(15).put("colr".getBytes()).put((byte) 1).put((byte) 0).put((byte) 0).putInt(17);
+		byte[] header = new byte[22 + 15];
+		System.arraycopy(ihdr.array(), 0, header, 0, 22);
+		System.arraycopy(colr.array(), 0, header, 22, 15);
+		box.accept("jp2h", header);
+		box.accept("jp2c", codestream);
+		return out.toByteArray();
+	}
+
+	@Test
+	void aJp2FileInsteadOfARawCodestreamIsReadToo() throws Exception {
+		TestDicomFile j2k = shared(WG04 + "J2KR/CT1_J2KR");
+		byte[] frame = j2k.singleFrame();
+		byte[] wrapped = jp2(Arrays.copyOf(frame, frame.length - 1), 512, 512, 16, true); // without the DICOM pad byte
+		assertEquals(0x6A502020, ByteBuffer.wrap(wrapped, 4, 4).getInt());
+		assertArrayEquals(shared(WG04 + "REF/CT1_UNC.dcm").nativePixels16(), Jpeg2000Codec.decode(wrapped, 512, 512, 16, true, "jp2"));
+		// A JP2 file with no codestream box.
+		byte[] empty = Arrays.copyOf(wrapped, wrapped.length - frame.length + 1 - 8);
+		IOException e = assertThrows(IOException.class, () -> Jpeg2000Codec.decode(empty, 512, 512, 16, true, "jp2"));
+		assertTrue(e.getMessage().contains("no JPEG 2000 codestream"), e.getMessage());
+	}
+
 	// ------------------------------------------------------------ hostile input
 
 	static byte[] wg04Frame() throws IOException {
