@@ -75,7 +75,7 @@ class DicomMultiFrameTest {
 		assertTrue(frames.stream().allMatch(f -> f >= 1 && f <= 133));
 	}
 
-	/** Two stacks in one file (300 frames, shuffled): listed and chosen like series; with explicit lengths too. */
+	/** Two stacks in one file (300 frames, shuffled): listed and chosen like series; sequences of defined and of undefined length. */
 	@Test
 	void stacksInOneFileAreChosenLikeSeries() throws Exception {
 		Path script = fixtures();
@@ -83,11 +83,11 @@ class DicomMultiFrameTest {
 		Files.createDirectories(st.getParent());
 		ExternalTools.run(2, python, script.toString(), "stacks", st.toString());
 		checkStacks(st);
-		// The same file with every sequence and item of defined length (DCMTK), the form many writers use.
+		// The same file with every sequence and item of undefined length (DCMTK), the other form writers use.
 		String dcmconv = ExternalTools.require("dcmconv", "--version");
-		Path explicit = dir.resolve("st-explicit").resolve("stacks.dcm");
+		Path explicit = dir.resolve("st-undefined").resolve("stacks.dcm");
 		Files.createDirectories(explicit.getParent());
-		ExternalTools.run(2, dcmconv, "+e", st.toString(), explicit.toString());
+		ExternalTools.run(2, dcmconv, "-e", st.toString(), explicit.toString());
 		checkStacks(explicit);
 	}
 
