@@ -76,7 +76,7 @@ public final class CohortRun {
 	 * @param stage for a failure, {@link #READ}, {@link #ANALYSE} or {@link #WRITE}; else empty
 	 */
 	public record Outcome(Path scan, String series, Status status, String stage, String error, int candidates, int nodules,
-		double maxPMalignant, double seconds) {}
+		double maxPMalignant, double seconds, boolean lossyInput) {}
 
 	/** The outcomes of a run, in scan order. */
 	public record Report(List<Outcome> outcomes) {
@@ -115,6 +115,14 @@ public final class CohortRun {
 	 * @param modelsSha256 the models' digests, for the summary; a scan done with other models is redone
 	 * @param log receives a line per failed scan, and per done scan that had to be analysed again
 	 */
+	/** Reads lossy-compressed DICOM instead of failing on it ({@code lossy=accept}); its results then say so. */
+	public CohortRun acceptLossy(boolean accept) {
+		this.acceptLossy = accept;
+		return this;
+	}
+
+	private boolean acceptLossy;
+
 	public CohortRun(Path output, boolean overwrite, double threshold, String device, String modelsSha256, Consumer<String> log) {
 		this.output = output;
 		this.overwrite = overwrite;
@@ -208,10 +216,12 @@ public final class CohortRun {
 		String stage = READ;
 		String series = CtReader.nameOf(scan);
 		try {
-			CtVolume ct = CtReader.read(scan).volume();
+			CtReader.ReadCt read = CtReader.read(scan, null, acceptLossy);
+			CtVolume ct = read.volume();
 			series = ct.seriesUid();
 			stage = ANALYSE;
 			AnalysisResult result = analysis.analyze(ct, progress);
+			if (read.lossy()) result = result.withWarning(AnalysisResult.LOSSY_WARNING);
 			stage = WRITE;
 			int candidates = result.candidates().size();
 			List<Candidate> nodules = result.nodules(threshold);
@@ -221,7 +231,7 @@ public final class CohortRun {
 			Path csv = output == null ? null : CandidatesCsv.write(output, result);
 			if (listener != null) listener.analysed(scan, ct, result);
 			double seconds = (System.nanoTime() - start) / 1e9;
-			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds);
+			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, read.lossy());
 			if (csv != null) writeMarker(scan, csv, o);
 			return o;
 		}
@@ -229,7 +239,7 @@ public final class CohortRun {
 			throw e;
 		}
 		catch (Exception | OutOfMemoryError e) {
-			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9);
+			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9, false);
 		}
 	}
 
@@ -286,7 +296,8 @@ public final class CohortRun {
 			}
 			String mal = p.getProperty("max_p_malignant", "");
 			return new Outcome(scan, p.getProperty("series", ""), Status.SKIPPED, "", "", Integer.parseInt(p.getProperty("candidates", "-1")),
-				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0);
+				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0,
+				Boolean.parseBoolean(p.getProperty("lossy_input", "false")));
 		}
 		catch (IOException | IllegalArgumentException e) {
 			log.accept(scan + ": analysed again: unreadable marker " + marker + " (" + e.getMessage() + ")");
@@ -304,6 +315,7 @@ public final class CohortRun {
 		p.setProperty("nodules", Integer.toString(o.nodules()));
 		p.setProperty("max_p_malignant", Double.isNaN(o.maxPMalignant()) ? "" : Double.toString(o.maxPMalignant()));
 		p.setProperty("models_sha256", modelsSha256);
+		p.setProperty("lossy_input", Boolean.toString(o.lossyInput()));
 		StringWriter w = new StringWriter();
 		p.store(w, "Lung Nodules: this scan is done; delete this file (or run with overwrite=true) to analyse it again");
 		AtomicFiles.writeString(marker(scan), w.toString());
@@ -323,8 +335,8 @@ public final class CohortRun {
 		String old = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
 		if (!old.isEmpty() && !old.endsWith("\n")) old += "\n";
 		String status = switch (o.status()) {
-		case ANALYSED -> "ok";
-		case SKIPPED -> "skipped (done before)";
+		case ANALYSED -> o.lossyInput() ? "ok (" + AnalysisResult.LOSSY_INPUT + ")" : "ok";
+		case SKIPPED -> o.lossyInput() ? "skipped (done before, " + AnalysisResult.LOSSY_INPUT + ")" : "skipped (done before)";
 		case FAILED -> "failed (" + o.stage() + "): " + o.error();
 		};
 		boolean known = o.candidates() >= 0;

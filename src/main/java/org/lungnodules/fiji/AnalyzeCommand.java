@@ -45,6 +45,15 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		"analyse (a unique start or end of it is enough)")
 	private String series = "";
 
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
+
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
 	private File seg_model;
 
@@ -169,13 +178,14 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 			if (!cohort) {
 				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : readCt(scans.get(0).toFile(), series);
 				result = analysis.analyze(volume, progress);
+				if (!scans.isEmpty() && lastRead != null && lastRead.lossy()) result = result.withWarning(LOSSY_WARNING);
 				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
 				if (out != null) CandidatesCsv.write(out, result);
 				total[0] = total[0].plus(report(report, result, truth, out));
 			}
 			else {
 				CohortRun run = new CohortRun(out, overwrite, threshold, inference.device().toString(), CohortRun.modelsSha256(seg, cls, mal),
-					log::warn);
+					log::warn).acceptLossy(acceptsLossy());
 				CohortRun.Report done = run.run(scans, analysis::analyze, (scan, ct, r) -> {
 					for (String w : r.warnings()) log.warn(r.seriesUid() + ": " + w);
 					// Not the CT: holding it while the next one is read would double the peak memory.
@@ -221,6 +231,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		StringBuilder sb = new StringBuilder();
 		sb.append(String.format(Locale.ROOT, "%s: %d nodule(s) with probability >= %.2f among %d candidates%n", r.seriesUid(), nodules,
 			threshold, candidates));
+		if (r.lossyInput()) sb.append("  ").append(LOSSY_WARNING).append('\n');
 		if (!found.isEmpty()) sb.append(String.format("  %4s %9s %9s %9s %8s %11s %11s%n", "rank", "coordX", "coordY", "coordZ", "diam_mm",
 			"probability", "p_malignant"));
 		int rank = 0;
