@@ -38,7 +38,7 @@ import org.scijava.widget.FileWidget;
  */
 @Plugin(type = Command.class, name = "analyze", label = "Analyze CT",
 	description = "Find lung nodules in a CT and score their malignancy (segment, group, classify, score)")
-public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
+public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, ShowsNodules {
 
 	@Parameter(label = "input", required = false, description = "A CT (.mhd/.mha, .nii/.nii.gz, a DICOM series) or a folder of them; in Fiji, empty = the current image")
 	private File input;
@@ -135,13 +135,19 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		image = imp;
 	}
 
-	ImagePlus image() { return image; }
-	CtVolume volume() { return volume; }
-	AnalysisResult result() { return result; }
-	double threshold() { return threshold; }
-	boolean wantsLabelImage() { return label_image; }
+	@Override
+	public ImagePlus image() { return image; }
+	@Override
+	public CtVolume volume() { return volume; }
+	@Override
+	public AnalysisResult result() { return result; }
+	@Override
+	public double threshold() { return threshold; }
+	@Override
+	public boolean wantsLabelImage() { return label_image; }
 	/** Whether a demo model (synthetic CTs only) stood in for a network the user did not give. */
-	boolean usedDemoModels() { return demoModels; }
+	@Override
+	public boolean usedDemoModels() { return demoModels; }
 
 	@Override
 	protected void execute() throws Exception {
