@@ -28,7 +28,9 @@ import org.lungnodules.nn.EngineEnvironment;
  * <p>
  * Output folder (all files written atomically):
  * <ul>
- * <li>{@code <seriesuid>_candidates.csv} per analysed scan ({@link CandidatesCsv});</li>
+ * <li>{@code <seriesuid>_candidates.csv} per analysed scan ({@link CandidatesCsv}), and its nodules for
+ * 3D Slicer and ITK-SNAP, {@code <seriesuid>_nodules.mrk.json} and, when the analysis keeps its label
+ * volume, {@code <seriesuid>_nodules.nii.gz} ({@link ViewerFiles}, nodules at the run's threshold);</li>
  * <li>{@code done/<scan name>.done}, written after the candidates file: what makes a scan done. The
  * candidates file is named by series UID, which for DICOM is only known after reading the scan; the
  * marker is named by the scan's own name, so a resumed run knows without reading the scan again;</li>
@@ -229,6 +231,8 @@ public final class CohortRun {
 			for (Candidate c : nodules)
 				if (c.hasMalignancy() && !(c.pMalignant() <= maxMal)) maxMal = c.pMalignant();
 			Path csv = output == null ? null : CandidatesCsv.write(output, result);
+			// For 3D Slicer and ITK-SNAP; the label map only when the analysis kept its label volume.
+			if (output != null) ViewerFiles.write(output, result, threshold);
 			if (listener != null) listener.analysed(scan, ct, result);
 			double seconds = (System.nanoTime() - start) / 1e9;
 			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, read.lossy());

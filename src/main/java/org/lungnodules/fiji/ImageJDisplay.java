@@ -26,7 +26,7 @@ final class ImageJDisplay {
 	static void show(Module module, boolean images) {
 		boolean canShowImages = images && (Interpreter.isBatchMode() || !GraphicsEnvironment.isHeadless());
 		Object command = module instanceof org.scijava.command.CommandModule ? ((org.scijava.command.CommandModule) module).getCommand() : null;
-		if (command instanceof AnalyzeCommand) showAnalysis((AnalyzeCommand) command, canShowImages);
+		if (command instanceof ShowsNodules nodules) showAnalysis(nodules, canShowImages);
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
@@ -48,7 +48,7 @@ final class ImageJDisplay {
 	}
 
 	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */
-	private static void showAnalysis(AnalyzeCommand cmd, boolean canShowImages) {
+	private static void showAnalysis(ShowsNodules cmd, boolean canShowImages) {
 		org.lungnodules.analysis.AnalysisResult result = cmd.result();
 		if (result == null) return;
 		java.util.List<org.lungnodules.analysis.Candidate> nodules = result.nodules(cmd.threshold());
