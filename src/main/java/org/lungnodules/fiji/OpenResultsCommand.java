@@ -99,9 +99,9 @@ public class OpenResultsCommand extends LunaCommand implements UsesCurrentImage,
 			if (image.getStackSize() < 2) throw new BadValue("The current image '" + image.getTitle() + "' is 2D; a CT must be a 3D stack");
 			geometry = ImagePlusAdapter.geometryOf(image);
 			shape = new int[] { image.getStackSize(), image.getHeight(), image.getWidth() };
-			String[] source = ImagePlusAdapter.sourceOf(image);
-			imageSeries = source != null && source.length > 1 && source[1] != null && !source[1].isEmpty() ? source[1]
-				: ImagePlusAdapter.seriesUidOf(image.getTitle());
+			// The series UID our import notes in the image's Info, else the one its title gives.
+			String noted = ImagePlusAdapter.parseInfo(image.getInfoProperty()).get("SeriesUID");
+			imageSeries = noted != null && !noted.isEmpty() ? noted : ImagePlusAdapter.seriesUidOf(image.getTitle());
 		}
 		String uid = pickSeries(rows, imageSeries);
 		List<Candidate> list = new ArrayList<>();
