@@ -114,7 +114,10 @@ final class NoduleDisplay {
 
 	/** RoiManager entries named by rank and probability, each on its nodule's centre slice. */
 	static void addToRoiManager(ImagePlus imp, List<Candidate> nodules) {
-		RoiManager rm = RoiManager.getRoiManager();
+		// In a batch-mode macro (ImageJ's -batch included) the macro's roiManager(...) calls use the hidden batch-mode
+		// RoiManager, which getInstance() returns; getRoiManager() alone would fill a window the macro never sees.
+		RoiManager rm = RoiManager.getInstance();
+		if (rm == null) rm = RoiManager.getRoiManager();
 		if (rm == null) return;
 		Calibration cal = imp.getCalibration();
 		int rank = 0;

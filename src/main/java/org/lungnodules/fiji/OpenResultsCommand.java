@@ -109,6 +109,10 @@ public class OpenResultsCommand extends LunaCommand implements UsesCurrentImage,
 		for (CandidatesCsv.Row r : rows) {
 			if (!r.seriesUid().equals(uid)) continue;
 			double[] irc = geometry.worldToVoxel(r.x(), r.y(), r.z());
+			// On the grid the run analysed, the file's own numbers, not their round trip through world coordinates
+			// (off by 1e-12, which can move a circle's bounds across a pixel edge).
+			double[] file = { r.index(), r.row(), r.col() };
+			if (Math.abs(irc[0] - file[0]) < 1e-3 && Math.abs(irc[1] - file[1]) < 1e-3 && Math.abs(irc[2] - file[2]) < 1e-3) irc = file;
 			if (r.probability() >= threshold && !inside(irc, shape)) outside = true;
 			list.add(new Candidate(list.size() + 1, irc[0], irc[1], irc[2], r.x(), r.y(), r.z(), r.voxels(), r.diameterMm(), r.probability(),
 				Double.NaN, Double.NaN, r.pMalignant()));

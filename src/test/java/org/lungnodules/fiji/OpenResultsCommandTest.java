@@ -107,6 +107,8 @@ class OpenResultsCommandTest {
 				else assertEquals(e.getValue(), v, "row " + i + " " + e.getKey());
 			}
 		assertEquals(analysedTable.size(), m.getOutput("nodules"));
+		// With no display (as here, unless a test JVM has one) no RoiManager window may be made, and none is needed.
+		if (java.awt.GraphicsEnvironment.isHeadless()) assertEquals(null, ij.plugin.frame.RoiManager.getInstance(), "no RoiManager headless");
 	}
 
 	@Test
