@@ -22,7 +22,7 @@ import org.lungnodules.phantom.PhantomDataset;
  * CT opened with File › Import (as a MetaImage, and as a pydicom DICOM series stored with rows and
  * columns reversed), an oval drawn on its largest nodule, Add Scan to Dataset. Each annotations.csv
  * row is within 1 mm of the phantom's truth centre and diameter (the oval placed at the truth's voxel,
- * mapped onto the reversed grid by hand). Show Annotations then draws the nodules back on the image.
+ * mapped onto the reversed grid by hand); the DICOM series' oval goes through the RoiManager. Show Annotations then draws the nodules back on the image.
  */
 class DatasetCommandsIT {
 
@@ -62,6 +62,9 @@ class DatasetCommandsIT {
 			"run(\"Add Scan to Dataset\", \"dataset=[%s]\");\n" +
 			"run(\"DICOM series with geometry\", \"input=[%s]\");\n" +
 			"setSlice(%d);\nmakeOval(%f, %f, %f, %f);\n" +
+			// this one through the RoiManager, the selection removed
+			"roiManager(\"reset\");\nroiManager(\"Add\");\nrun(\"Select None\");\nsetSlice(1);\n" +
+			"print(\"ROIS=\" + roiManager(\"count\"));\n" +
 			"run(\"Add Scan to Dataset\", \"dataset=[%s]\");\n" +
 			"run(\"Select None\");\n" +
 			"run(\"Show Annotations\", \"dataset=[%s]\");\n" +
