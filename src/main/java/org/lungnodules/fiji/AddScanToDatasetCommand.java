@@ -83,13 +83,13 @@ public class AddScanToDatasetCommand extends LunaCommand implements UsesCurrentI
 		List<Roi> rois = new ArrayList<>();
 		if (image != null) {
 			g = ImagePlusAdapter.geometryOf(image);
-			RoiManager rm = GraphicsEnvironment.isHeadless() ? null : RoiManager.getInstance();
+			RoiManager rm = roiManager();
 			if (rm != null && rm.getCount() > 0) for (Roi r : rm.getRoisAsArray()) rois.add(r);
 			else if (image.getRoi() != null) rois.add(image.getRoi());
 		}
 		else {
 			g = CtReader.read(scan).volume().geometry();
-			RoiManager rm = GraphicsEnvironment.isHeadless() ? null : RoiManager.getInstance();
+			RoiManager rm = roiManager();
 			if (rm != null) for (Roi r : rm.getRoisAsArray()) rois.add(r);
 		}
 		int currentSlice = image == null ? 1 : image.getCurrentSlice();
@@ -113,6 +113,17 @@ public class AddScanToDatasetCommand extends LunaCommand implements UsesCurrentI
 		report = String.format(Locale.ROOT, "%s: added %s (%s) with %d nodule(s)%s", folder, uid, reference, rows.size(),
 			replaced > 0 ? ", replacing its " + replaced + " earlier row(s)" : "");
 		if (log != null) log.info(report);
+	}
+
+	/**
+	 * The RoiManager if there is one: the window's, or a batch-mode macro's (which has no window); none
+	 * with no display at all, where ImageJ 1 cannot make one.
+	 */
+	static RoiManager roiManager() {
+		if (GraphicsEnvironment.isHeadless()) return null;
+		RoiManager rm = RoiManager.getInstance();
+		if (rm == null && ij.macro.Interpreter.isBatchMode()) rm = ij.macro.Interpreter.getBatchModeRoiManager();
+		return rm;
 	}
 
 	/** The scan's path: input=, else the file the image came from. */

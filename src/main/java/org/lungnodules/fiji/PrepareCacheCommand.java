@@ -18,7 +18,8 @@ import org.scijava.plugin.Plugin;
 	description = "Crop the training chunks of a LUNA16-style dataset into a disk cache (resumable)")
 public class PrepareCacheCommand extends LunaCommand {
 
-	@Parameter(label = "Data folder", description = "LUNA16-style root: subset*/*.mhd or a flat folder of .mhd, with the tables", style = "directory")
+	@Parameter(label = "Data folder", description = "LUNA16-style root (subset*/*.mhd or a flat folder of .mhd), or any cohort of DICOM series folders, NIfTI and " +
+		"MetaImage files, with the tables", style = "directory")
 	private File data;
 
 	@Parameter(label = "Cache folder", description = "Where the <series>.chunks files go", style = "directory")

@@ -21,7 +21,8 @@ import org.scijava.plugin.Parameter;
  */
 abstract class TrainCommand extends LunaCommand {
 
-	@Parameter(label = "Dataset folder", style = "directory", description = "LUNA16-like dataset folder")
+	@Parameter(label = "Dataset folder", style = "directory", description = "LUNA16-like dataset folder, or any cohort: DICOM " +
+		"series folders, NIfTI and MetaImage files, with annotations.csv")
 	protected File data;
 
 	@Parameter(label = "cache", style = "directory", required = false, description = "A folder filled by prepare-cache (faster); empty: crop from the CTs")

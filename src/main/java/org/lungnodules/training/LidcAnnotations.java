@@ -37,6 +37,9 @@ public final class LidcAnnotations {
 	/** The annotations, the number of XML files used, and the series whose readings matched no scan. */
 	public record Result(List<MalignancyAnnotation> annotations, int files, List<String> unmatched) {}
 
+	/** Consensus annotations already worked out in this process, by readings file, scan and their stamps. */
+	private static final Map<String, List<MalignancyAnnotation>> DONE = new java.util.concurrent.ConcurrentHashMap<>();
+
 	private LidcAnnotations() {}
 
 	/**
@@ -61,9 +64,19 @@ public final class LidcAnnotations {
 				unmatched.add(uid);
 				continue;
 			}
-			CtVolume ct = CtReader.read(scan).volume();
-			LidcConsensus.Result result = LidcConsensus.of(r, ct.geometry(), ct.shapeIrc(), LidcConsensus.Settings.defaults());
-			for (Cluster c : result.clusters()) out.add(annotation(uid, c, ct));
+			// A train command opens its dataset more than once: the consensus of unchanged files is kept.
+			String key = f.toAbsolutePath().normalize() + "|" + SeriesStamp.of(f, null) + "|" + scan.toAbsolutePath().normalize() + "|" +
+				SeriesStamp.of(scan) + "|" + uid;
+			List<MalignancyAnnotation> nodules = DONE.get(key);
+			if (nodules == null) {
+				CtVolume ct = CtReader.read(scan).volume();
+				LidcConsensus.Result result = LidcConsensus.of(r, ct.geometry(), ct.shapeIrc(), LidcConsensus.Settings.defaults());
+				List<MalignancyAnnotation> found = new ArrayList<>();
+				for (Cluster c : result.clusters()) found.add(annotation(uid, c, ct));
+				nodules = List.copyOf(found);
+				DONE.put(key, nodules);
+			}
+			out.addAll(nodules);
 		}
 		return new Result(List.copyOf(out), files.size(), List.copyOf(unmatched));
 	}
