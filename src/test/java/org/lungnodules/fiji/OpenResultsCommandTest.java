@@ -151,7 +151,8 @@ class OpenResultsCommandTest {
 		List<String> both = new ArrayList<>(lines);
 		for (String l : lines.subList(1, lines.size())) both.add(l.replace(phantom.seriesUid(), "other-series"));
 		Files.write(merged, both);
-		ImagePlus imp = ImagePlusAdapter.toImagePlus(phantom.volume());
+		// An image whose series the file does not name (neither in its Info nor in its title).
+		ImagePlus imp = ImagePlusAdapter.toImagePlus(new org.lungnodules.ct.CtVolume(phantom.volume().image(), phantom.volume().geometry(), "a-third-series"));
 		imp.setTitle("untitled");
 		Exception e = assertThrows(Exception.class, () -> openResults(imp, Map.of("candidates", merged.toString())));
 		assertTrue(String.valueOf(e.getMessage()).contains("series="), e.getMessage());
