@@ -338,6 +338,13 @@ public final class DicomSeries {
 		}
 		if (h.frames < 1 || h.frames > Part10.MAX_FRAMES)
 			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames);
+		// A bogus frame count must not make a million slices: the pixel data has to be able to hold the frames.
+		long frameBytes = (long) Math.max(0, h.rows) * Math.max(0, h.cols) * Math.max(1, h.bitsAllocated / 8);
+		if (h.pixelLength >= 0 && frameBytes > 0 && frameBytes * h.frames > h.pixelLength + 1)
+			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames + ", but PixelData (7FE0,0010) holds " + h.pixelLength +
+				" bytes, enough for " + (h.pixelLength / frameBytes) + " frame(s) of " + h.cols + "x" + h.rows);
+		if (h.pixelLength < 0 && h.frames > (h.fileSize - h.pixelOffset) / 8)
+			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames + ", more than the file's encapsulated PixelData can hold");
 		if (!h.perFrame.isEmpty() && h.perFrame.size() != h.frames)
 			throw new DicomException(h.file, "the Per-frame Functional Groups Sequence (5200,9230) has " + h.perFrame.size() + " items, but " +
 				"NumberOfFrames (0028,0008) is " + h.frames);
