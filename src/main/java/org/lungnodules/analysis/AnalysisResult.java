@@ -29,6 +29,26 @@ public record AnalysisResult(String seriesUid, Geometry geometry, int[] shapeIrc
 		shapeIrc = shapeIrc.clone();
 	}
 
+	/** Start of the warning that marks a result computed from lossy-compressed input. */
+	public static final String LOSSY_INPUT = "LOSSY INPUT";
+
+	/** What every output of a CT read from lossy-compressed data says (with {@code lossy=accept}). */
+	public static final String LOSSY_WARNING = LOSSY_INPUT + ": the CT was read from lossy-compressed DICOM (lossy=accept); its HU " +
+		"values differ from the scanner's, and results may differ from those on the original";
+
+	/** The same result with one more warning. */
+	public AnalysisResult withWarning(String warning) {
+		List<String> more = new ArrayList<>(warnings);
+		more.add(warning);
+		return new AnalysisResult(seriesUid, geometry, shapeIrc, candidates, probability, labels, malignancyScored, more, stageSeconds);
+	}
+
+	/** Whether the CT was read from lossy-compressed data (a warning starting with {@link #LOSSY_INPUT}). */
+	public boolean lossyInput() {
+		for (String w : warnings) if (w.startsWith(LOSSY_INPUT)) return true;
+		return false;
+	}
+
 	/** The same result without the two volumes, so they can be garbage-collected. */
 	public AnalysisResult withoutVolumes() {
 		return new AnalysisResult(seriesUid, geometry, shapeIrc, candidates, null, null, malignancyScored, warnings, stageSeconds);

@@ -28,7 +28,9 @@ import org.lungnodules.nn.EngineEnvironment;
  * <p>
  * Output folder (all files written atomically):
  * <ul>
- * <li>{@code <seriesuid>_candidates.csv} per analysed scan ({@link CandidatesCsv});</li>
+ * <li>{@code <seriesuid>_candidates.csv} per analysed scan ({@link CandidatesCsv}), and its nodules for
+ * 3D Slicer and ITK-SNAP, {@code <seriesuid>_nodules.mrk.json} and, when the analysis keeps its label
+ * volume, {@code <seriesuid>_nodules.nii.gz} ({@link ViewerFiles}, nodules at the run's threshold);</li>
  * <li>{@code done/<scan name>.done}, written after the candidates file: what makes a scan done. The
  * candidates file is named by series UID, which for DICOM is only known after reading the scan; the
  * marker is named by the scan's own name, so a resumed run knows without reading the scan again;</li>
@@ -76,7 +78,7 @@ public final class CohortRun {
 	 * @param stage for a failure, {@link #READ}, {@link #ANALYSE} or {@link #WRITE}; else empty
 	 */
 	public record Outcome(Path scan, String series, Status status, String stage, String error, int candidates, int nodules,
-		double maxPMalignant, double seconds) {}
+		double maxPMalignant, double seconds, boolean lossyInput) {}
 
 	/** The outcomes of a run, in scan order. */
 	public record Report(List<Outcome> outcomes) {
@@ -115,6 +117,14 @@ public final class CohortRun {
 	 * @param modelsSha256 the models' digests, for the summary; a scan done with other models is redone
 	 * @param log receives a line per failed scan, and per done scan that had to be analysed again
 	 */
+	/** Reads lossy-compressed DICOM instead of failing on it ({@code lossy=accept}); its results then say so. */
+	public CohortRun acceptLossy(boolean accept) {
+		this.acceptLossy = accept;
+		return this;
+	}
+
+	private boolean acceptLossy;
+
 	public CohortRun(Path output, boolean overwrite, double threshold, String device, String modelsSha256, Consumer<String> log) {
 		this.output = output;
 		this.overwrite = overwrite;
@@ -208,10 +218,12 @@ public final class CohortRun {
 		String stage = READ;
 		String series = CtReader.nameOf(scan);
 		try {
-			CtVolume ct = CtReader.read(scan).volume();
+			CtReader.ReadCt read = CtReader.read(scan, null, acceptLossy);
+			CtVolume ct = read.volume();
 			series = ct.seriesUid();
 			stage = ANALYSE;
 			AnalysisResult result = analysis.analyze(ct, progress);
+			if (read.lossy()) result = result.withWarning(AnalysisResult.LOSSY_WARNING);
 			stage = WRITE;
 			int candidates = result.candidates().size();
 			List<Candidate> nodules = result.nodules(threshold);
@@ -219,9 +231,11 @@ public final class CohortRun {
 			for (Candidate c : nodules)
 				if (c.hasMalignancy() && !(c.pMalignant() <= maxMal)) maxMal = c.pMalignant();
 			Path csv = output == null ? null : CandidatesCsv.write(output, result);
+			// For 3D Slicer and ITK-SNAP; the label map only when the analysis kept its label volume.
+			if (output != null) ViewerFiles.write(output, result, threshold);
 			if (listener != null) listener.analysed(scan, ct, result);
 			double seconds = (System.nanoTime() - start) / 1e9;
-			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds);
+			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, read.lossy());
 			if (csv != null) writeMarker(scan, csv, o);
 			return o;
 		}
@@ -229,7 +243,7 @@ public final class CohortRun {
 			throw e;
 		}
 		catch (Exception | OutOfMemoryError e) {
-			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9);
+			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9, false);
 		}
 	}
 
@@ -286,7 +300,8 @@ public final class CohortRun {
 			}
 			String mal = p.getProperty("max_p_malignant", "");
 			return new Outcome(scan, p.getProperty("series", ""), Status.SKIPPED, "", "", Integer.parseInt(p.getProperty("candidates", "-1")),
-				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0);
+				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0,
+				Boolean.parseBoolean(p.getProperty("lossy_input", "false")));
 		}
 		catch (IOException | IllegalArgumentException e) {
 			log.accept(scan + ": analysed again: unreadable marker " + marker + " (" + e.getMessage() + ")");
@@ -304,6 +319,7 @@ public final class CohortRun {
 		p.setProperty("nodules", Integer.toString(o.nodules()));
 		p.setProperty("max_p_malignant", Double.isNaN(o.maxPMalignant()) ? "" : Double.toString(o.maxPMalignant()));
 		p.setProperty("models_sha256", modelsSha256);
+		p.setProperty("lossy_input", Boolean.toString(o.lossyInput()));
 		StringWriter w = new StringWriter();
 		p.store(w, "Lung Nodules: this scan is done; delete this file (or run with overwrite=true) to analyse it again");
 		AtomicFiles.writeString(marker(scan), w.toString());
@@ -323,8 +339,8 @@ public final class CohortRun {
 		String old = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
 		if (!old.isEmpty() && !old.endsWith("\n")) old += "\n";
 		String status = switch (o.status()) {
-		case ANALYSED -> "ok";
-		case SKIPPED -> "skipped (done before)";
+		case ANALYSED -> o.lossyInput() ? "ok (" + AnalysisResult.LOSSY_INPUT + ")" : "ok";
+		case SKIPPED -> o.lossyInput() ? "skipped (done before, " + AnalysisResult.LOSSY_INPUT + ")" : "skipped (done before)";
 		case FAILED -> "failed (" + o.stage() + "): " + o.error();
 		};
 		boolean known = o.candidates() >= 0;

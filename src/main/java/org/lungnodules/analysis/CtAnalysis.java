@@ -194,6 +194,30 @@ public final class CtAnalysis {
 			keep ? orientation.toInput(labels.labels()) : null, malignancy, warnings, seconds);
 	}
 
+	/**
+	 * The segment and group stages only: the components of the U-Net's mask, as {@link #analyze}
+	 * finds them (centres, world positions, sizes), without classifying them; the book's candidate
+	 * generation for training a classifier. Positions are on the input's grid. Needs only the
+	 * segmentation network.
+	 *
+	 * @throws Reorientation.Refused if the CT is stored more than 30° off the patient axes
+	 */
+	public List<Candidate> components(CtVolume input, Progress progress) {
+		Progress p = progress == null ? Progress.NONE : progress;
+		Reorientation orientation = Reorientation.of(input);
+		CtVolume ct = orientation.canonical();
+		checkShape(ct);
+		warnings.clear();
+		float[] probability = segmentCanonical(ct, p);
+		p.report(GROUPING, 0);
+		Grouping.Labels labels = groupCanonical(ct.shapeIrc(), probability, settings.segmentationThreshold(), p);
+		List<Candidate> candidates = describe(ct, labels, p);
+		p.report(GROUPING, 1);
+		List<Candidate> onInput = new ArrayList<>(candidates.size());
+		for (Candidate c : candidates) onInput.add(toInput(orientation, c));
+		return onInput;
+	}
+
 	/** A candidate found on the canonical volume, with its voxel position on the input's grid (world position and scores kept). */
 	private static Candidate toInput(Reorientation r, Candidate c) {
 		if (r.isIdentity()) return c;

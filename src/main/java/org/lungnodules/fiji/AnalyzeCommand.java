@@ -18,6 +18,7 @@ import org.lungnodules.analysis.CandidatesCsv;
 import org.lungnodules.analysis.CohortRun;
 import org.lungnodules.analysis.CtAnalysis;
 import org.lungnodules.analysis.NoduleMatching;
+import org.lungnodules.analysis.ViewerFiles;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.CtReader;
@@ -32,11 +33,12 @@ import org.scijava.widget.FileWidget;
 /**
  * The main job: segment → group → classify → score malignancy, for one CT, a folder of CTs, or the
  * current image in Fiji. Writes {@code <output>/<seriesuid>_candidates.csv} (LUNA16's submission
- * columns first), and with annotations the book's 3×4 confusion table.
+ * columns first), the nodules as a label map and Slicer markups ({@link ViewerFiles}), and with
+ * annotations the book's 3×4 confusion table.
  */
 @Plugin(type = Command.class, name = "analyze", label = "Analyze CT",
 	description = "Find lung nodules in a CT and score their malignancy (segment, group, classify, score)")
-public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
+public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, ShowsNodules {
 
 	@Parameter(label = "input", required = false, description = "A CT (.mhd/.mha, .nii/.nii.gz, a DICOM series) or a folder of them; in Fiji, empty = the current image")
 	private File input;
@@ -44,6 +46,15 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to " +
 		"analyse (a unique start or end of it is enough)")
 	private String series = "";
+
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
 
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt); default: the published weights in the models folder (./luna fetch-models)")
 	private File seg_model;
@@ -71,7 +82,8 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "annotations", required = false, description = "Optional LUNA16 annotations (or annotations_with_malignancy.csv) for the 3×4 confusion table")
 	private File annotations;
 
-	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv (and confusion tables); with an input folder also summary.csv, " +
+	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv, the nodules for 3D Slicer and ITK-SNAP (<seriesuid>_nodules.nii.gz label map, " +
+		"<seriesuid>_nodules.mrk.json markups) and confusion tables; with an input folder also summary.csv, " +
 		"failures.csv and done/ (what makes a rerun skip finished scans)")
 	private File output;
 
@@ -132,13 +144,19 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		image = imp;
 	}
 
-	ImagePlus image() { return image; }
-	CtVolume volume() { return volume; }
-	AnalysisResult result() { return result; }
-	double threshold() { return threshold; }
-	boolean wantsLabelImage() { return label_image; }
+	@Override
+	public ImagePlus image() { return image; }
+	@Override
+	public CtVolume volume() { return volume; }
+	@Override
+	public AnalysisResult result() { return result; }
+	@Override
+	public double threshold() { return threshold; }
+	@Override
+	public boolean wantsLabelImage() { return label_image; }
 	/** Whether a demo model (synthetic CTs only) stood in for a network the user did not give. */
-	boolean usedDemoModels() { return demoModels; }
+	@Override
+	public boolean usedDemoModels() { return demoModels; }
 
 	@Override
 	protected void execute() throws Exception {
@@ -157,7 +175,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		List<Luna16Tables.MalignancyAnnotation> truth = annotations == null ? null : readTruth(annotations.toPath());
 
 		CtAnalysis.Settings settings = CtAnalysis.Settings.defaults().withFast(fast).withMirror(mirror)
-			.withThresholds(seg_threshold, threshold).withKeepVolumes(label_image && !cohort);
+			.withThresholds(seg_threshold, threshold).withKeepVolumes(out != null || (label_image && !cohort));
 		if (batch_size > 0) settings = settings.withBatchSlices(batch_size);
 		Progress progress = progress();
 		StringBuilder report = new StringBuilder();
@@ -169,17 +187,22 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 			if (!cohort) {
 				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : readCt(scans.get(0).toFile(), series);
 				result = analysis.analyze(volume, progress);
+				if (!scans.isEmpty() && lastRead != null && lastRead.lossy()) result = result.withWarning(LOSSY_WARNING);
 				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
-				if (out != null) CandidatesCsv.write(out, result);
+				if (out != null) {
+					CandidatesCsv.write(out, result);
+					ViewerFiles.write(out, result, threshold);
+				}
 				total[0] = total[0].plus(report(report, result, truth, out));
 			}
 			else {
 				CohortRun run = new CohortRun(out, overwrite, threshold, inference.device().toString(), CohortRun.modelsSha256(seg, cls, mal),
-					log::warn);
+					log::warn).acceptLossy(acceptsLossy());
 				CohortRun.Report done = run.run(scans, analysis::analyze, (scan, ct, r) -> {
 					for (String w : r.warnings()) log.warn(r.seriesUid() + ": " + w);
-					// Not the CT: holding it while the next one is read would double the peak memory.
-					result = r;
+					// Not the CT, nor the volumes (the label map is written by then): holding them while the next
+					// scan is read would double the peak memory.
+					result = r.withoutVolumes();
 					total[0] = total[0].plus(report(report, r, truth, out));
 				}, progress);
 				analysed = done.analysed();
@@ -221,6 +244,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage {
 		StringBuilder sb = new StringBuilder();
 		sb.append(String.format(Locale.ROOT, "%s: %d nodule(s) with probability >= %.2f among %d candidates%n", r.seriesUid(), nodules,
 			threshold, candidates));
+		if (r.lossyInput()) sb.append("  ").append(LOSSY_WARNING).append('\n');
 		if (!found.isEmpty()) sb.append(String.format("  %4s %9s %9s %9s %8s %11s %11s%n", "rank", "coordX", "coordY", "coordZ", "diam_mm",
 			"probability", "p_malignant"));
 		int rank = 0;

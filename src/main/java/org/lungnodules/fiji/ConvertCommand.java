@@ -38,6 +38,15 @@ public class ConvertCommand extends LunaCommand {
 		description = "For a DICOM folder holding several series: the SeriesInstanceUID to convert (a unique prefix or suffix is enough)")
 	private String series = "";
 
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Summary")
 	private String summary;
 
@@ -62,7 +71,7 @@ public class ConvertCommand extends LunaCommand {
 				Files.size(out), compress ? ", compressed" : "");
 			return;
 		}
-		CtReader.ReadCt read = CtReader.read(in, series);
+		CtReader.ReadCt read = CtReader.read(in, series, acceptsLossy());
 		for (String note : read.notes())
 			log.info(note);
 		CtVolume volume = read.volume();
@@ -72,5 +81,7 @@ public class ConvertCommand extends LunaCommand {
 		summary = String.format("Wrote %s (%s %s to %s, %dx%dx%d, %d bytes%s)", output, read.format().name().toLowerCase(Locale.ROOT),
 			volume.image().getType().getClass().getSimpleName(), toMetaImage ? "MetaImage" : "NIfTI", volume.width(), volume.height(),
 			volume.depth(), Files.size(out), compress ? ", compressed" : "");
+		// The written file no longer says that its voxels came from lossy data: the summary must.
+		if (read.lossy()) summary += "\n" + LOSSY_WARNING;
 	}
 }

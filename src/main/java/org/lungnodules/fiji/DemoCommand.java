@@ -85,24 +85,43 @@ public class DemoCommand extends LunaCommand {
 		StringBuilder sb = new StringBuilder();
 		sb.append(String.format(Locale.ROOT, "Synthetic CT %s (%d×%d×%d voxels): %d true nodule(s), %d candidate(s), %d found with p >= 0.5%n",
 			phantom.seriesUid(), zyx[0], zyx[1], zyx[2], phantom.nodules().size(), result.candidates().size(), found.size()));
-		sb.append(String.format("  %-6s %8s %-13s %-10s %-9s %11s %11s%n", "truth", "diam_mm", "type", "shape", "malignant", "found p", "p_malignant"));
-		for (ChestPhantom.Nodule n : phantom.nodules()) {
-			Candidate hit = nearest(n, found);
-			sb.append(String.format(Locale.ROOT, "  #%-5d %8.1f %-13s %-10s %-9s %11s %11s%n", n.id(), n.diameterMm(),
-				n.type().name().toLowerCase(Locale.ROOT), n.shape().name().toLowerCase(Locale.ROOT), n.malignant() ? "yes" : "no",
-				hit == null ? "missed" : String.format(Locale.ROOT, "%.3f", hit.probability()),
-				hit == null || !hit.hasMalignancy() ? "-" : String.format(Locale.ROOT, "%.3f", hit.pMalignant())));
-		}
-		int falsePositives = 0;
-		for (Candidate c : found)
-			if (truthOf(c, phantom) == null) falsePositives++;
-		sb.append("  other detections (false positives): ").append(falsePositives).append('\n');
+		sb.append(table(phantom.nodules(), found));
 		sb.append("Models: ").append(seg.getFileName()).append(", ").append(cls.getFileName()).append(mal == null ? "" : ", " + mal.getFileName())
 			.append(seg.toString().contains("demo-") ? " (demo weights trained on synthetic CTs; not for real scans)" : "").append('\n');
 		sb.append("CT: ").append(ct.toAbsolutePath()).append('\n');
 		sb.append("Candidates: ").append(out.resolve(CandidatesCsv.fileName(phantom.seriesUid())).toAbsolutePath()).append('\n');
 		sb.append("Picture: ").append(png.toAbsolutePath());
 		summary = sb.toString();
+	}
+
+	/**
+	 * The table of what was found against the truth, numbered as the picture, the candidates file and
+	 * Analyze CT number nodules: {@code #k} is the k-th detection by probability (p >= 0.5). Each row
+	 * names the true nodule it lies in ("false positive" when none); true nodules no detection found
+	 * follow as "missed", by their truth id.
+	 */
+	static String table(List<ChestPhantom.Nodule> truth, List<Candidate> found) {
+		StringBuilder sb = new StringBuilder();
+		sb.append(String.format("  %-5s %8s %11s %-8s %8s %-13s %-10s %-9s%n", "found", "p", "p_malignant", "truth", "diam_mm", "type", "shape",
+			"malignant"));
+		int rank = 0, falsePositives = 0;
+		for (Candidate c : found) {
+			ChestPhantom.Nodule n = truthOf(c, truth);
+			String p = String.format(Locale.ROOT, "%.3f", c.probability());
+			String mal = c.hasMalignancy() ? String.format(Locale.ROOT, "%.3f", c.pMalignant()) : "-";
+			if (n == null) {
+				falsePositives++;
+				sb.append(String.format(Locale.ROOT, "  %-5s %8s %11s %s%n", "#" + ++rank, p, mal, "false positive"));
+			}
+			else sb.append(String.format(Locale.ROOT, "  %-5s %8s %11s %-8s %8.1f %-13s %-10s %-9s%n", "#" + ++rank, p, mal, "truth " + n.id(),
+				n.diameterMm(), n.type().name().toLowerCase(Locale.ROOT), n.shape().name().toLowerCase(Locale.ROOT), n.malignant() ? "yes" : "no"));
+		}
+		for (ChestPhantom.Nodule n : truth)
+			if (nearest(n, found) == null)
+				sb.append(String.format(Locale.ROOT, "  %-5s %8s %11s %-8s %8.1f %-13s %-10s %-9s%n", "missed", "-", "-", "truth " + n.id(),
+					n.diameterMm(), n.type().name().toLowerCase(Locale.ROOT), n.shape().name().toLowerCase(Locale.ROOT), n.malignant() ? "yes" : "no"));
+		sb.append("  other detections (false positives): ").append(falsePositives).append('\n');
+		return sb.toString();
 	}
 
 	/** The found nodule that lies inside true nodule {@code n}, if any (the nearest). */
@@ -119,8 +138,8 @@ public class DemoCommand extends LunaCommand {
 		return best;
 	}
 
-	private static ChestPhantom.Nodule truthOf(Candidate c, ChestPhantom phantom) {
-		for (ChestPhantom.Nodule n : phantom.nodules())
+	private static ChestPhantom.Nodule truthOf(Candidate c, List<ChestPhantom.Nodule> truth) {
+		for (ChestPhantom.Nodule n : truth)
 			if (distance(n.centerXyz(), c) < Math.max(n.diameterMm() / 2, 3)) return n;
 		return null;
 	}
@@ -132,15 +151,22 @@ public class DemoCommand extends LunaCommand {
 
 	/** One slice per found nodule (up to 8), each with every found nodule of that slice circled. */
 	private static SlicePicture.Painting picture(ChestPhantom phantom, List<Candidate> found) {
-		List<Candidate> shown = found.size() > 8 ? found.subList(0, 8) : found;
 		List<BufferedImage> panels = new ArrayList<>();
-		double sx = phantom.geometry().spacing()[0], sz = phantom.geometry().spacing()[2];
-		if (shown.isEmpty()) panels.add(new SlicePicture(phantom.volume(), phantom.volume().depth() / 2).title("No nodule found").render());
+		for (SlicePicture p : panels(phantom.volume(), found)) panels.add(p.render());
+		return new SlicePicture.Painting(SlicePicture.montage(panels, Math.min(4, panels.size())));
+	}
+
+	/** The picture's panels: panel k shows detection #k (the table's #k) and labels every detection on its slice by the same number. */
+	static List<SlicePicture> panels(org.lungnodules.ct.CtVolume volume, List<Candidate> found) {
+		List<Candidate> shown = found.size() > 8 ? found.subList(0, 8) : found;
+		List<SlicePicture> panels = new ArrayList<>();
+		double sx = volume.geometry().spacing()[0], sz = volume.geometry().spacing()[2];
+		if (shown.isEmpty()) panels.add(new SlicePicture(volume, volume.depth() / 2).title("No nodule found"));
 		int rank = 0;
 		for (Candidate focus : shown) {
 			rank++;
 			int z = (int) Math.round(focus.index());
-			SlicePicture pic = new SlicePicture(phantom.volume(), z).title(String.format(Locale.ROOT, "Nodule #%d, p=%.2f%s", rank,
+			SlicePicture pic = new SlicePicture(volume, z).title(String.format(Locale.ROOT, "Nodule #%d, p=%.2f%s", rank,
 				focus.probability(), focus.hasMalignancy() ? String.format(Locale.ROOT, ", malignancy %.2f", focus.pMalignant()) : ""));
 			int r2 = 0;
 			for (Candidate c : found) {
@@ -150,8 +176,8 @@ public class DemoCommand extends LunaCommand {
 				Color colour = c.hasMalignancy() ? new Color(1f, 1f - (float) Math.max(0, Math.min(1, c.pMalignant())), 0f) : Color.YELLOW;
 				pic.mark(new SlicePicture.Mark(c.row(), c.col(), Math.sqrt(r * r - dz * dz) / sx + 3, colour, "#" + r2));
 			}
-			panels.add(pic.render());
+			panels.add(pic);
 		}
-		return new SlicePicture.Painting(SlicePicture.montage(panels, Math.min(4, panels.size())));
+		return panels;
 	}
 }

@@ -26,30 +26,29 @@ final class ImageJDisplay {
 	static void show(Module module, boolean images) {
 		boolean canShowImages = images && (Interpreter.isBatchMode() || !GraphicsEnvironment.isHeadless());
 		Object command = module instanceof org.scijava.command.CommandModule ? ((org.scijava.command.CommandModule) module).getCommand() : null;
-		if (command instanceof AnalyzeCommand) showAnalysis((AnalyzeCommand) command, canShowImages);
+		if (command instanceof ShowsNodules nodules) showAnalysis(nodules, canShowImages);
 		for (ModuleItem<?> item : module.getInfo().outputs()) {
 			Object value = module.getOutput(item.getName());
 			if (value instanceof String && !((String) value).isEmpty()) IJ.log((String) value);
-			else if (canShowImages && value instanceof MetaImage m) opened(module, ImagePlusAdapter.toImagePlus(m), null).show();
-			else if (canShowImages && value instanceof CtVolume v) opened(module, ImagePlusAdapter.toImagePlus(v), v.seriesUid()).show();
+			else if (canShowImages && value instanceof MetaImage) withSource(ImagePlusAdapter.toImagePlus((MetaImage) value), module).show();
+			else if (canShowImages && value instanceof CtVolume) withSource(ImagePlusAdapter.toImagePlus((CtVolume) value), module).show();
 		}
 	}
 
 	/**
-	 * A CT image a command opened from its {@code input=} file, with that file and the series key noted in its
-	 * Info, so that later commands on the image (Add Scan to Dataset) know which scan it is.
+	 * The image property holding the path a CT was opened from (File › Import), so that Add Scan to
+	 * Dataset and Show Annotations know which scan the image is.
 	 */
-	private static ImagePlus opened(Module module, ImagePlus imp, String seriesUid) {
-		if (module.getInfo().getInput("input") != null && module.getInput("input") instanceof java.io.File f) {
-			java.nio.file.Path source = f.toPath().toAbsolutePath();
-			ImagePlusAdapter.setSource(imp, source,
-				seriesUid != null && !seriesUid.isEmpty() ? seriesUid : org.lungnodules.io.MetaImage.seriesUidOf(source));
-		}
+	static final String SOURCE_PROPERTY = "LungNodules.source";
+
+	private static ImagePlus withSource(ImagePlus imp, Module module) {
+		Object input = module.getInput("input");
+		if (input instanceof java.io.File f) imp.setProperty(SOURCE_PROPERTY, f.getAbsolutePath());
 		return imp;
 	}
 
 	/** The Nodules table, the CT with its overlay, RoiManager entries and the optional label image. */
-	private static void showAnalysis(AnalyzeCommand cmd, boolean canShowImages) {
+	private static void showAnalysis(ShowsNodules cmd, boolean canShowImages) {
 		org.lungnodules.analysis.AnalysisResult result = cmd.result();
 		if (result == null) return;
 		java.util.List<org.lungnodules.analysis.Candidate> nodules = result.nodules(cmd.threshold());

@@ -182,24 +182,6 @@ public final class ImagePlusAdapter {
 		return sb.toString();
 	}
 
-	/** Info keys naming the scan an image was opened from: its path and its series key (SeriesInstanceUID or file stem). */
-	static final String SOURCE_KEY = "LungNodulesSource", SERIES_KEY = "LungNodulesSeriesUID";
-
-	/** Notes in the image's Info which scan it was opened from (see {@link #sourceOf}). */
-	static void setSource(ImagePlus imp, java.nio.file.Path source, String seriesUid) {
-		String info = imp.getInfoProperty() == null ? "" : imp.getInfoProperty();
-		int header = info.indexOf("\nMetaImage header as read:");
-		String lines = SOURCE_KEY + " = " + source + "\n" + SERIES_KEY + " = " + seriesUid + "\n";
-		imp.setProperty("Info", header < 0 ? info + lines : info.substring(0, header) + "\n" + lines + info.substring(header));
-	}
-
-	/** The scan an image was opened from by our File › Import commands, or null (path, series key). */
-	static String[] sourceOf(ImagePlus imp) {
-		Map<String, String> info = parseInfo(imp.getInfoProperty());
-		String path = info.get(SOURCE_KEY), uid = info.get(SERIES_KEY);
-		return path == null || uid == null ? null : new String[] { path, uid };
-	}
-
 	// ---------------------------------------------------------------- from ImageJ
 
 	/** Key = Value lines of our Info block; the first occurrence of a key wins. */

@@ -30,6 +30,15 @@ public final class ImportCommands {
 		@Parameter(label = "series", required = false, description = "For a folder holding several series: the SeriesInstanceUID to open")
 		private String series = "";
 
+		@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM: refuse " +
+			"(default) or accept, with a warning in the summary")
+		private String lossy = "refuse";
+
+		@Override
+		protected boolean acceptsLossy() {
+			return lossyAccepted(lossy);
+		}
+
 		@Parameter(type = ItemIO.OUTPUT, label = "CT")
 		private CtVolume volume;
 

@@ -100,12 +100,32 @@ public abstract class LunaCommand implements Command {
 	 */
 	protected org.lungnodules.ct.CtVolume readCt(java.io.File input, String series) throws java.io.IOException {
 		if (input == null) throw new BadValue("input=... is needed: a .mhd/.mha or .nii/.nii.gz file, or a DICOM series folder");
-		org.lungnodules.io.CtReader.ReadCt ct = org.lungnodules.io.CtReader.read(input.toPath(), series);
+		org.lungnodules.io.CtReader.ReadCt ct = org.lungnodules.io.CtReader.read(input.toPath(), series, acceptsLossy());
+		lastRead = ct;
 		for (String note : ct.notes()) if (log != null) log.info(input.getName() + ": " + note);
+		if (ct.lossy() && log != null) log.warn(input.getName() + ": " + LOSSY_WARNING);
 		// The analysis reorients the CT itself; checked here too so that an oblique scan is refused
 		// before any network loads, with the file's name.
 		org.lungnodules.ct.Reorientation.of(ct.volume(), input.toString());
 		return ct.volume();
+	}
+
+	/** What every output of a CT read from lossy-compressed data says (with {@code lossy=accept}). */
+	public static final String LOSSY_WARNING = org.lungnodules.analysis.AnalysisResult.LOSSY_WARNING;
+
+	/** The last CT {@link #readCt} read, with its notes and lossy flag; null before. */
+	protected org.lungnodules.io.CtReader.ReadCt lastRead;
+
+	/** Whether this command reads lossy-compressed DICOM ({@code lossy=accept}); commands with a lossy parameter override it. */
+	protected boolean acceptsLossy() {
+		return false;
+	}
+
+	/** The lossy parameter's value: "refuse" (or empty, the default) or "accept". */
+	protected static boolean lossyAccepted(String value) {
+		if (value == null || value.isBlank() || value.trim().equalsIgnoreCase("refuse")) return false;
+		if (value.trim().equalsIgnoreCase("accept")) return true;
+		throw new BadValue("lossy must be refuse (the default) or accept, not '" + value + "'");
 	}
 
 	/** A parameter value that cannot be used: exit code 2 on the command line, like an unknown key. */

@@ -57,6 +57,7 @@ final class NoduleDisplay {
 			rt.addValue("voxels", c.voxels());
 			rt.addValue("diameter_mm", c.diameterMm());
 			if (demoModels) rt.addValue("models", "DEMO (synthetic CTs only)");
+			if (result.lossyInput()) rt.addValue("input", "LOSSY (lossy-compressed DICOM)");
 		}
 		for (String column : new String[] { "probability", "p_malignant" }) {
 			int index = rt.getColumnIndex(column); // -1 when no nodule was found

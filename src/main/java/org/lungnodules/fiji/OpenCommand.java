@@ -29,6 +29,15 @@ public class OpenCommand extends LunaCommand {
 	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to open")
 	private String series = "";
 
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
+
 	@Parameter(type = ItemIO.OUTPUT, label = "Image")
 	private MetaImage image;
 
@@ -66,7 +75,7 @@ public class OpenCommand extends LunaCommand {
 				m.anatomicalOrientation() == null ? "(not given)" : m.anatomicalOrientation());
 			return o;
 		}
-		CtReader.ReadCt ct = CtReader.read(input.toPath(), series);
+		CtReader.ReadCt ct = CtReader.read(input.toPath(), series, by.acceptsLossy());
 		for (String note : ct.notes()) by.log.info(input.getName() + ": " + note);
 		o.volume = ct.volume();
 		Geometry g = ct.volume().geometry();
@@ -74,6 +83,7 @@ public class OpenCommand extends LunaCommand {
 			input.getName(), ct.format().name(), ct.volume().seriesUid(), ct.volume().width(), ct.volume().height(), ct.volume().depth(),
 			Arrays.toString(g.spacing()), Arrays.toString(g.origin()), Arrays.toString(g.direction())));
 		for (String note : ct.notes()) sb.append("\n  note: ").append(note);
+		if (ct.lossy()) sb.append("\n").append(LOSSY_WARNING);
 		o.summary = sb.toString();
 		return o;
 	}

@@ -28,6 +28,15 @@ abstract class PointsCommand extends LunaCommand {
 	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to use")
 	protected String series = "";
 
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
+
 	@Parameter(label = "points", description = "CSV with seriesuid,coordX,coordY,coordZ (e.g. LUNA16 candidates.csv); rows of other series are ignored")
 	protected File points;
 
@@ -106,7 +115,7 @@ abstract class PointsCommand extends LunaCommand {
 
 	/** The summary, led by the demo warning when a demo model was used. */
 	protected String withWarning(String text) {
-		return (demoModels ? Models.DEMO_WARNING + "\n" : "") + text;
+		return (demoModels ? Models.DEMO_WARNING + "\n" : "") + (lastRead != null && lastRead.lossy() ? LOSSY_WARNING + "\n" : "") + text;
 	}
 
 	static String num(double v) {

@@ -28,8 +28,22 @@ public class PrepareCacheCommand extends LunaCommand {
 		description = "cls: a chunk per candidate; mal: a chunk per nodule; seg: U-Net crops per nodule + validation slices")
 	private String kind = "all";
 
-	@Parameter(label = "annotations.csv", required = false, description = "Default: in the data folder")
+	@Parameter(label = "annotations.csv", required = false, description = "Default: in the data folder. A CSV in LUNA16's columns (seriesuid = " +
+		"DICOM SeriesInstanceUID or file name stem; optional mal_bool), or a folder of LIDC-IDRI XML readings")
 	private File annotations;
+
+	@Parameter(label = "seg_model", required = false, description = "Without a candidates.csv (kind cls or all): the U-Net whose components " +
+		"are the classifier's candidates; empty: the published U-Net")
+	private File seg_model;
+
+	@Parameter(label = "random_points", required = false, min = "0", description = "Without a candidates.csv: random lung points per scan")
+	private int random_points = 100;
+
+	@Parameter(label = "seed", required = false, description = "Without a candidates.csv: the random lung points' seed")
+	private long seed = 1;
+
+	@Parameter(label = "Device", choices = { "auto", "cpu", "gpu" }, required = false, description = "Where the U-Net generating candidates runs")
+	private String device = "auto";
 
 	@Parameter(label = "candidates.csv", required = false, description = "Default: in the data folder")
 	private File candidates;
@@ -53,13 +67,21 @@ public class PrepareCacheCommand extends LunaCommand {
 		LunaData.Options options = LunaData.Options.defaults()
 			.withAnnotations(path(annotations)).withCandidates(path(candidates)).withMalignancy(path(malignancy))
 			.withValStride(val_stride).withValSubsets(LunaData.Options.parseSubsets(val_subsets));
+		java.util.Set<ChunkCache.Kind> kinds = ChunkCache.Kind.parse(kind);
+		StringBuilder generated = new StringBuilder();
+		if (kinds.contains(ChunkCache.Kind.CLS))
+			options = CohortCandidates.ensure(data.toPath(), options, cache.toPath().resolve("candidates"), seg_model, device, random_points, seed,
+				text -> {
+					if (log != null) log.info(text);
+					if (text.startsWith("Generated") || text.startsWith("Split")) generated.append(text).append('\n');
+				}, progress());
 		LunaData d = LunaData.open(data.toPath(), options);
 		if (log != null) {
 			log.info(d.toString());
 			if (!d.missingSummary().isEmpty()) log.warn(d.missingSummary());
 		}
-		ChunkCache.PrepareResult r = ChunkCache.prepare(d, cache.toPath(), ChunkCache.Kind.parse(kind), progress());
-		result = "Training cache " + cache + ": " + r.written() + " CT(s) written (" + (r.bytes() >> 20) + " MB), " + r.skipped() +
+		ChunkCache.PrepareResult r = ChunkCache.prepare(d, cache.toPath(), kinds, progress());
+		result = generated + "Training cache " + cache + ": " + r.written() + " CT(s) written (" + (r.bytes() >> 20) + " MB), " + r.skipped() +
 			" already complete" + (d.missingSummary().isEmpty() ? "" : "; " + d.missingSummary());
 		if (log != null) log.info(result);
 	}

@@ -31,6 +31,15 @@ public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 	@Parameter(label = "series", required = false, description = "For a folder holding several DICOM series: the SeriesInstanceUID to use")
 	private String series = "";
 
+	@Parameter(label = "lossy", required = false, choices = { "refuse", "accept" }, description = "Lossy-compressed DICOM (lossy JPEG, " +
+		"JPEG 2000 irreversible, JPEG-LS near-lossless): refuse (default) or accept, with a warning in every output")
+	private String lossy = "refuse";
+
+	@Override
+	protected boolean acceptsLossy() {
+		return lossyAccepted(lossy);
+	}
+
 	@Parameter(label = "seg_model", required = false, description = "Segmentation U-Net (.state or .pt)")
 	private File seg_model;
 
@@ -94,6 +103,6 @@ public class SegmentCommand extends LunaCommand implements UsesCurrentImage {
 				g.spacing(), g.direction()), true);
 			sb.append("\nLabels (").append(l.count()).append(" components): ").append(labels.getAbsolutePath());
 		}
-		summary = (demo ? Models.DEMO_WARNING + "\n" : "") + sb;
+		summary = (demo ? Models.DEMO_WARNING + "\n" : "") + (input != null && lastRead != null && lastRead.lossy() ? LOSSY_WARNING + "\n" : "") + sb;
 	}
 }

@@ -198,6 +198,42 @@ public final class Luna16Tables {
 	}
 
 	/**
+	 * An annotations table of one's own cohort: LUNA16's columns, plus optionally the book's mal_bool
+	 * (and mal_details, and the bounding box) as in annotations_with_malignancy.csv. Returns null
+	 * when the table has no mal_bool column (then it is a plain annotations.csv, see
+	 * {@link #readAnnotations}). A missing bounding box becomes the cube of the diameter around the centre.
+	 */
+	public static List<MalignancyAnnotation> readAnnotationsWithOptionalMalignancy(Path csv) throws IOException {
+		List<MalignancyAnnotation> out = new ArrayList<>();
+		try (CsvTable t = CsvTable.open(csv)) {
+			int mal = t.optionalColumn(MAL_BOOL);
+			if (mal < 0) return null;
+			int uid = t.column(SERIES), x = t.column(X), y = t.column(Y), z = t.column(Z), d = t.column(DIAMETER);
+			int details = t.optionalColumn(MAL_DETAILS);
+			int[] low = new int[3], high = new int[3];
+			boolean box = true;
+			for (int a = 0; a < 3; a++) {
+				low[a] = t.optionalColumn(BBOX_LOW[a]);
+				high[a] = t.optionalColumn(BBOX_HIGH[a]);
+				box &= low[a] >= 0 && high[a] >= 0;
+			}
+			for (CsvTable.Row r = t.next(); r != null; r = t.next()) {
+				double diameter = r.finite(d);
+				if (diameter < 0) throw r.error(DIAMETER + " is negative: " + diameter);
+				double[] c = { r.finite(x), r.finite(y), r.finite(z) };
+				double[] boxLow = new double[3], boxHigh = new double[3];
+				for (int a = 0; a < 3; a++) {
+					boxLow[a] = box ? r.finite(low[a]) : c[a] - diameter / 2;
+					boxHigh[a] = box ? r.finite(high[a]) : c[a] + diameter / 2;
+				}
+				int[] ratings = details >= 0 ? r.intList(details) : new int[0];
+				out.add(new MalignancyAnnotation(r.seriesUid(uid), c[0], c[1], c[2], diameter, r.bool(mal), boxLow, boxHigh, ratings));
+			}
+		}
+		return out;
+	}
+
+	/**
 	 * A LUNA16 submission or our results table: seriesuid, coordX, coordY, coordZ, probability;
 	 * other columns are ignored. The probability must be finite but is not limited to [0, 1], since
 	 * LUNA16's FROC only ranks the scores.

@@ -51,6 +51,15 @@ public final class SlicePicture {
 		return this;
 	}
 
+	/** The caption's title, or null for the series UID. */
+	public String title() { return title; }
+
+	/** The circles drawn so far, in drawing order. */
+	public List<Mark> marks() { return List.copyOf(marks); }
+
+	/** The slice shown. */
+	public int index() { return index; }
+
 	/** Renders at a scale that makes small CTs readable, and pixels square in millimetres. */
 	public BufferedImage render() {
 		int w = volume.width(), h = volume.height();

@@ -38,9 +38,11 @@ import org.lungnodules.io.MetaImage;
  * {@link #prepare} and then only read:
  * <pre>
  * "LNCACHE1"                         magic (8 bytes); all numbers big-endian
- * UTF    absolute path of the .mhd    } the stamp of the source CT: a cache file is only used while
+ * UTF    absolute path of the scan    } the stamp of the source CT: a cache file is only used while
  * long   .mhd size, .mhd mtime (ms)   } the CT's header and data files still have this size and
- * long   data size, data mtime (ms)   } modification time (-1, -1 when the data is inside the .mha)
+ * long   data size, data mtime (ms)   } modification time (-1, -1 when the data is inside the .mha
+ *                                     or the scan is NIfTI); for a DICOM series folder: file count and
+ *                                     folder mtime, then the files' total size and latest mtime
  * int    depth, height, width         of the CT
  * int    contents                     bits: 1 classifier chunks, 2 malignancy chunks, 4 segmentation
  *                                     crops, 8 validation slices
@@ -158,19 +160,18 @@ public final class ChunkCache implements Crops, AutoCloseable {
 	record Stamp(String mhd, long mhdSize, long mhdTime, long dataSize, long dataTime) {
 
 		static Stamp of(Path mhd, Path dataFile) throws IOException {
-			BasicFileAttributes a = Files.readAttributes(mhd, BasicFileAttributes.class);
-			long ds = -1, dt = -1;
-			if (dataFile != null) {
-				BasicFileAttributes d = Files.readAttributes(dataFile, BasicFileAttributes.class);
-				ds = d.size();
-				dt = d.lastModifiedTime().toMillis();
-			}
-			return new Stamp(mhd.toAbsolutePath().normalize().toString(), a.size(), a.lastModifiedTime().toMillis(), ds, dt);
+			SeriesStamp s = SeriesStamp.of(mhd, dataFile);
+			return new Stamp(mhd.toAbsolutePath().normalize().toString(), s.firstSize(), s.firstTime(), s.secondSize(), s.secondTime());
 		}
 	}
 
-	/** The separate voxel file of a .mhd, or null when it is LOCAL (.mha) or a list of files. */
+	/**
+	 * The separate voxel file of a .mhd, or null when it is LOCAL (.mha) or a list of files, and for
+	 * every other kind of scan (a NIfTI file holds its voxels; a DICOM series folder is stamped by its files).
+	 */
 	static Path dataFileOf(Path mhd) throws IOException {
+		String lower = String.valueOf(mhd.getFileName()).toLowerCase(java.util.Locale.ROOT);
+		if (!lower.endsWith(".mhd") || Files.isDirectory(mhd)) return null;
 		String name = MetaImage.readHeaderOnly(mhd).header().get("ElementDataFile");
 		if (name == null || name.equalsIgnoreCase("LOCAL") || name.contains(" ") || name.equalsIgnoreCase("LIST")) return null;
 		Path p = mhd.toAbsolutePath().getParent().resolve(name);
@@ -448,7 +449,7 @@ public final class ChunkCache implements Crops, AutoCloseable {
 				}
 			}
 			Stamp stamp = Stamp.of(mhd, dataFile);
-			LoadedCt ct = LoadedCt.read(mhd, data.nodules(uid));
+			LoadedCt ct = LoadedCt.read(mhd, uid, data.nodules(uid), null);
 			bytes += write(file, ct, data.candidates(uid), needed(data, uid, union), union, slices, stamp);
 			written++;
 		}

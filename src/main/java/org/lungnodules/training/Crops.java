@@ -97,7 +97,7 @@ public interface Crops {
 			}
 			if (mine) {
 				try {
-					f.complete(LoadedCt.read(data.ctPath(uid), data.nodules(uid), masks == null ? null : masks.readingsOf(uid)));
+					f.complete(LoadedCt.read(data.ctPath(uid), uid, data.nodules(uid), masks == null ? null : masks.readingsOf(uid)));
 				}
 				catch (IOException | RuntimeException e) {
 					f.completeExceptionally(e);

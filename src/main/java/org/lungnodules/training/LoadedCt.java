@@ -11,7 +11,7 @@ import org.lungnodules.ct.Geometry;
 import org.lungnodules.ct.Reorientation;
 import org.lungnodules.io.LidcReadings;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
-import org.lungnodules.io.MetaImage;
+import org.lungnodules.io.CtReader;
 
 /**
  * One CT held for cropping: HU clamped to [-1000, 1000] and rounded to shorts (2 bytes a voxel, so
@@ -73,14 +73,24 @@ public final class LoadedCt {
 		this.nodules = List.copyOf(nodules);
 	}
 
-	/** Reads a CT file (the series UID is its file name). */
-	public static LoadedCt read(Path mhd, List<CandidateInfo> nodules) throws IOException {
-		return new LoadedCt(MetaImage.readVolume(mhd), nodules);
+	/** Reads a CT through {@link CtReader} (any format it reads; the series UID is the volume's own). */
+	public static LoadedCt read(Path scan, List<CandidateInfo> nodules) throws IOException {
+		return new LoadedCt(CtReader.read(scan).volume(), nodules);
 	}
 
-	/** Reads a CT file, with LIDC readings as its mask's truth when {@code readings} is not null. */
-	public static LoadedCt read(Path mhd, List<CandidateInfo> nodules, Path readings) throws IOException {
-		return new LoadedCt(MetaImage.readVolume(mhd), nodules, readings);
+	/** Reads a CT, with LIDC readings as its mask's truth when {@code readings} is not null. */
+	public static LoadedCt read(Path scan, List<CandidateInfo> nodules, Path readings) throws IOException {
+		return new LoadedCt(CtReader.read(scan).volume(), nodules, readings);
+	}
+
+	/**
+	 * Reads a CT of a dataset, known there as {@code uid} (a NIfTI file's stem, a DICOM series'
+	 * SeriesInstanceUID), with LIDC readings as its mask's truth when {@code readings} is not null.
+	 */
+	public static LoadedCt read(Path scan, String uid, List<CandidateInfo> nodules, Path readings) throws IOException {
+		CtVolume v = CtReader.read(scan).volume();
+		if (uid != null && !uid.equals(v.seriesUid())) v = new CtVolume(v.image(), v.geometry(), uid);
+		return new LoadedCt(v, nodules, readings);
 	}
 
 	/** True when the mask is the LIDC readers' consensus rather than the threshold mask. */

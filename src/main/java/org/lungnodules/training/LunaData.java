@@ -19,6 +19,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
+import org.lungnodules.io.CtReader;
 import org.lungnodules.io.Luna16Tables;
 import org.lungnodules.io.Luna16Tables.CandidateInfo;
 import org.lungnodules.io.MetaImage;
@@ -133,13 +134,15 @@ public final class LunaData {
 		if (!Files.isDirectory(root)) throw new NoSuchFileException(root.toString(), null, "the data folder does not exist");
 		Map<String, Path> paths = new TreeMap<>();
 		Map<String, Integer> subsets = new HashMap<>();
-		scan(root, -1, paths, subsets);
+		Map<String, String> aliases = new HashMap<>();
+		scan(root, -1, paths, subsets, aliases);
 		try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
 			for (Path d : dirs) {
 				Matcher m = SUBSET.matcher(d.getFileName().toString());
-				if (m.matches()) scan(d, Integer.parseInt(m.group(1)), paths, subsets);
+				if (m.matches()) scan(d, Integer.parseInt(m.group(1)), paths, subsets, aliases);
 			}
 		}
+		addListedScans(root, paths, subsets, aliases);
 		if (!o.valSubsets().isEmpty() && !subsets.values().stream().anyMatch(s -> s >= 0))
 			throw new IOException("val_subsets=" + o.valSubsets() + " needs LUNA16 subsetN folders, but " + root + " has none");
 
@@ -147,22 +150,43 @@ public final class LunaData {
 		Path annotations = o.annotationsCsv() != null ? o.annotationsCsv() : find(root, "annotations.csv");
 		Path candidatesCsv = o.candidatesCsv() != null ? o.candidatesCsv() : find(root, "candidates.csv");
 		if (candidatesCsv == null) candidatesCsv = find(root, "candidates_V2.csv");
-		Path nodules = malignancy != null ? malignancy : annotations;
-		if (nodules == null)
-			throw new NoSuchFileException(root.resolve("annotations.csv").toString(), null,
-				"no annotations.csv or annotations_with_malignancy.csv in the data folder; give annotations=");
-		for (Path p : new Path[] { nodules, candidatesCsv })
-			if (p != null && !Files.isRegularFile(p)) throw new NoSuchFileException(p.toString(), null, "table not found");
-
-		// Read without the on-disk filter first, so that missing series can be counted.
-		List<CandidateInfo> all = candidatesCsv != null
-			? Luna16Tables.readCandidateInfoList(nodules, candidatesCsv, null)
-			: nodules.equals(malignancy)
-				? Luna16Tables.candidateInfoList(Luna16Tables.readMalignancy(nodules), List.of(), null)
-				: Luna16Tables.candidateInfoListWithoutMalignancy(Luna16Tables.readAnnotations(nodules), List.of(), null);
+		if (candidatesCsv != null && !Files.isRegularFile(candidatesCsv))
+			throw new NoSuchFileException(candidatesCsv.toString(), null, "table not found");
+		List<CandidateInfo> all;
+		boolean withMalignancy;
+		if (o.annotationsCsv() != null && Files.isDirectory(o.annotationsCsv())) {
+			// A folder of LIDC-IDRI XML readings: the readers' consensus nodules are the annotations.
+			List<Luna16Tables.MalignancyAnnotation> lidc = LidcAnnotations.read(o.annotationsCsv(), paths, aliases).annotations();
+			List<Luna16Tables.Candidate> negatives = candidatesCsv == null ? List.of()
+				: Luna16Tables.readCandidates(candidatesCsv, c -> !c.isNodule());
+			all = Luna16Tables.candidateInfoList(lidc, negatives, null);
+			withMalignancy = true;
+		}
+		else {
+			Path nodules = malignancy != null ? malignancy : annotations;
+			if (nodules == null)
+				throw new NoSuchFileException(root.resolve("annotations.csv").toString(), null,
+					"no annotations.csv or annotations_with_malignancy.csv in the data folder; give annotations=");
+			if (!Files.isRegularFile(nodules)) throw new NoSuchFileException(nodules.toString(), null, "table not found");
+			// An annotations.csv of one's own cohort may carry the book's mal_bool column (bounding box optional).
+			List<Luna16Tables.MalignancyAnnotation> ownMalignancy = nodules.equals(malignancy) ? null
+				: Luna16Tables.readAnnotationsWithOptionalMalignancy(nodules);
+			withMalignancy = malignancy != null || ownMalignancy != null;
+			// Read without the on-disk filter first, so that missing series can be counted.
+			if (ownMalignancy != null) {
+				List<Luna16Tables.Candidate> negatives = candidatesCsv == null ? List.of()
+					: Luna16Tables.readCandidates(candidatesCsv, c -> !c.isNodule());
+				all = Luna16Tables.candidateInfoList(ownMalignancy, negatives, null);
+			}
+			else all = candidatesCsv != null
+				? Luna16Tables.readCandidateInfoList(nodules, candidatesCsv, null)
+				: nodules.equals(malignancy)
+					? Luna16Tables.candidateInfoList(Luna16Tables.readMalignancy(nodules), List.of(), null)
+					: Luna16Tables.candidateInfoListWithoutMalignancy(Luna16Tables.readAnnotations(nodules), List.of(), null);
+		}
 		Set<String> missing = new TreeSet<>();
 		List<CandidateInfo> kept = new ArrayList<>(all.size());
-		Map<String, String> canonical = new HashMap<>();
+		Map<String, String> canonical = new HashMap<>(aliases);
 		for (String uid : paths.keySet()) canonical.put(uid, uid);
 		for (CandidateInfo c : all) {
 			String uid = canonical.get(c.seriesUid());
@@ -175,20 +199,109 @@ public final class LunaData {
 		}
 		all = null;
 		return new LunaData(root, o, Collections.unmodifiableMap(paths), subsets, Collections.unmodifiableList(kept),
-			List.copyOf(missing), candidatesCsv, malignancy != null);
+			List.copyOf(missing), candidatesCsv, withMalignancy);
 	}
 
-	private static void scan(Path dir, int subset, Map<String, Path> paths, Map<String, Integer> subsets) throws IOException {
-		try (DirectoryStream<Path> files = Files.newDirectoryStream(dir,
-			p -> p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".mhd") && Files.isRegularFile(p))) {
-			for (Path f : files) {
-				String uid = MetaImage.seriesUidOf(f);
-				Path previous = paths.put(uid, f);
-				if (previous != null)
-					throw new IOException("Series " + uid + " is on disk twice: " + previous + " and " + f);
-				subsets.put(uid, subset);
+	/**
+	 * The scans of one folder, by series UID: every scan {@link CtReader#scansIn} finds (MetaImage,
+	 * NIfTI, DICOM series folders). A MetaImage or NIfTI file's UID is its file name stem, as LUNA16
+	 * names its files; a DICOM series' UID is its SeriesInstanceUID (read through {@link CtReader}),
+	 * and its folder's name is accepted in the tables as well ({@code aliases}).
+	 */
+	private static void scan(Path dir, int subset, Map<String, Path> paths, Map<String, Integer> subsets, Map<String, String> aliases)
+		throws IOException {
+		for (Path f : CtReader.scansIn(dir)) {
+			String lower = f.getFileName().toString().toLowerCase(Locale.ROOT);
+			String uid;
+			if (lower.endsWith(".mhd") || lower.endsWith(".mha")) uid = MetaImage.seriesUidOf(f);
+			else if (Files.isDirectory(f)) {
+				uid = dicomSeriesUid(f);
+				String name = CtReader.nameOf(f);
+				if (!name.equals(uid)) aliases.putIfAbsent(name, uid);
 			}
+			else uid = CtReader.nameOf(f);
+			Path previous = paths.put(uid, f);
+			if (previous != null)
+				throw new IOException("Series " + uid + " is on disk twice: " + previous + " and " + f);
+			subsets.put(uid, subset);
 		}
+	}
+
+	/** The dataset's list of scans kept elsewhere ({@code scans.csv}, written by Add Scan to Dataset). */
+	public static final String SCANS_CSV = "scans.csv";
+
+	/**
+	 * Adds the scans listed in {@code root/scans.csv} (columns {@code seriesuid,path}; a relative path
+	 * is taken from the root): scans that stay where they are, referenced from the dataset folder.
+	 */
+	private static void addListedScans(Path root, Map<String, Path> paths, Map<String, Integer> subsets, Map<String, String> aliases)
+		throws IOException {
+		Path list = root.resolve(SCANS_CSV);
+		if (!Files.isRegularFile(list)) return;
+		for (Map.Entry<String, Path> e : readScanList(list).entrySet()) {
+			Path scan = root.resolve(e.getValue()).normalize();
+			if (!Files.exists(scan))
+				throw new NoSuchFileException(scan.toString(), null, list + " lists it for series " + e.getKey() + ", but it is not there");
+			Path previous = paths.get(e.getKey());
+			if (previous != null) {
+				if (Files.isSameFile(previous, scan)) continue;
+				throw new IOException("Series " + e.getKey() + " is on disk twice: " + previous + " and " + scan + " (listed in " + list + ")");
+			}
+			paths.put(e.getKey(), scan);
+			subsets.put(e.getKey(), -1);
+		}
+	}
+
+	/** {@code scans.csv}: series UID → path as written (in file order). */
+	public static Map<String, Path> readScanList(Path list) throws IOException {
+		Map<String, Path> out = new java.util.LinkedHashMap<>();
+		List<String> lines = Files.readAllLines(list);
+		if (lines.isEmpty() || !lines.get(0).trim().equals("seriesuid,path"))
+			throw new IOException(list + ": the first line must be 'seriesuid,path'");
+		for (int i = 1; i < lines.size(); i++) {
+			String line = lines.get(i);
+			if (line.isBlank()) continue;
+			int comma = line.indexOf(',');
+			if (comma <= 0 || comma == line.length() - 1) throw new IOException(list + " line " + (i + 1) + ": expected seriesuid,path: " + line);
+			String uid = line.substring(0, comma).trim(), path = line.substring(comma + 1).trim();
+			if (out.put(uid, Path.of(path)) != null) throw new IOException(list + " line " + (i + 1) + ": series " + uid + " is listed twice");
+		}
+		return out;
+	}
+
+	/**
+	 * The series UID by which a dataset knows a scan: the file name stem of a MetaImage or NIfTI
+	 * file, the SeriesInstanceUID of a DICOM series (a folder, or one of its files).
+	 */
+	public static String seriesUidOf(Path scan) throws IOException {
+		String lower = String.valueOf(scan.getFileName()).toLowerCase(Locale.ROOT);
+		if (lower.endsWith(".mhd") || lower.endsWith(".mha")) return MetaImage.seriesUidOf(scan);
+		if (lower.endsWith(".nii") || lower.endsWith(".nii.gz")) return CtReader.nameOf(scan);
+		if (Files.isDirectory(scan)) return dicomSeriesUid(scan);
+		if (CtReader.formatOf(scan) == CtReader.Format.DICOM) {
+			String uid = CtReader.read(scan).volume().seriesUid();
+			return uid == null || uid.isBlank() ? CtReader.nameOf(scan) : uid;
+		}
+		throw new IOException(scan + ": not a CT this product reads");
+	}
+
+	/** SeriesInstanceUIDs of DICOM folders already read in this process, by folder and its stamp. */
+	private static final Map<String, String> DICOM_UIDS = new java.util.concurrent.ConcurrentHashMap<>();
+
+	/**
+	 * The SeriesInstanceUID of a DICOM series folder. The series is read through the one entry point
+	 * (the UID is only trusted once the whole series reads); the answer is remembered for the
+	 * folder while its files keep their sizes and times.
+	 */
+	static String dicomSeriesUid(Path folder) throws IOException {
+		String key = folder.toAbsolutePath().normalize() + "|" + SeriesStamp.of(folder);
+		String uid = DICOM_UIDS.get(key);
+		if (uid == null) {
+			uid = CtReader.read(folder).volume().seriesUid();
+			if (uid == null || uid.isBlank()) uid = CtReader.nameOf(folder);
+			DICOM_UIDS.put(key, uid);
+		}
+		return uid;
 	}
 
 	private static Path find(Path root, String name) {

@@ -338,6 +338,51 @@ class StorageOrderRealCtTest {
 		assertFalse(a.hasNext());
 	}
 
+	/** A CT stored in LUNA16's orientation with the series' voxels and geometry, whatever its encoding. */
+	static void assertIsTheDicomSeries(CtVolume read, String what) throws Exception {
+		assertTrue(Reorientation.of(read).isIdentity(), what + " keeps the series' orientation");
+		assertArrayEquals(reference.shapeIrc(), read.shapeIrc(), what);
+		assertEquals(huSha256, huSha256(read), what + ": the voxels are summary.json's");
+		assertArrayEquals(reference.geometry().spacing(), read.geometry().spacing(), 1e-6, what + " spacing");
+		assertArrayEquals(reference.geometry().origin(), read.geometry().origin(), 1e-4, what + " origin");
+		assertArrayEquals(reference.geometry().direction(), read.geometry().direction(), 1e-9, what + " direction");
+	}
+
+	/** Each file of the series through {@code tool in out}, into {@code folder}; checks the transfer syntax UID landed. */
+	static Path recoded(String folder, String syntaxUid, String... tool) throws Exception {
+		Path out = temp.resolve(folder);
+		Files.createDirectories(out);
+		try (var files = Files.list(dicom)) {
+			for (Path f : files.filter(p -> p.toString().endsWith(".dcm")).sorted().toList()) {
+				String[] cmd = java.util.Arrays.copyOf(tool, tool.length + 2);
+				cmd[tool.length] = f.toString();
+				cmd[tool.length + 1] = out.resolve(f.getFileName()).toString();
+				ExternalTools.run(2, cmd);
+			}
+		}
+		try (var files = Files.list(out)) {
+			Path one = files.sorted().findFirst().orElseThrow();
+			String head = new String(Files.readAllBytes(one), 0, 1024, java.nio.charset.StandardCharsets.ISO_8859_1);
+			assertTrue(head.contains(syntaxUid), one + " has transfer syntax " + syntaxUid);
+		}
+		return out;
+	}
+
+	@Test
+	void jpeg2000LosslessSeriesByGdcm() throws Exception {
+		String gdcmconv = ExternalTools.require("gdcmconv", "--version");
+		Path out = recoded("j2k", "1.2.840.10008.1.2.4.90", gdcmconv, "--j2k");
+		assertIsTheDicomSeries(CtReader.read(out).volume(), "the series as JPEG 2000 lossless (gdcmconv --j2k)");
+	}
+
+	@Test
+	void jpegLsLosslessSeriesByDcmtk() throws Exception {
+		String dcmcjpls = ExternalTools.require("dcmcjpls", "--version");
+		Path out = recoded("jls", "1.2.840.10008.1.2.4.80", dcmcjpls);
+		assertIsTheDicomSeries(CtReader.read(out).volume(), "the series as JPEG-LS lossless (dcmcjpls)");
+	}
+
+
 	private static double d(Map<String, String> row, String key) {
 		return Double.parseDouble(row.get(key));
 	}

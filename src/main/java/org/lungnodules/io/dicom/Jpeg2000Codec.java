@@ -3,6 +3,7 @@ package org.lungnodules.io.dicom;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.List;
 
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -115,7 +116,47 @@ public final class Jpeg2000Codec {
 		return signed ? (v << (32 - bits)) >> (32 - bits) : v;
 	}
 
+	/**
+	 * Collects what JJ2000 reports (it would print to the console otherwise); an ERROR report makes
+	 * the frame refused, warnings are only named if decoding then fails.
+	 */
+	private static final class Messages implements jj2000.j2k.util.MsgLogger {
+		final java.util.List<String> warnings = new java.util.ArrayList<>(), errors = new java.util.ArrayList<>();
+
+		@Override public void printmsg(int severity, String message) {
+			if (severity >= ERROR) errors.add(message);
+			else if (severity >= WARNING && warnings.size() < 20) warnings.add(message);
+		}
+
+		@Override public void println(String message, int firstIndent, int indent) {}
+
+		@Override public void flush() {}
+	}
+
 	private static int[] decodeWithPlugin(byte[] codestream, int rows, int columns, String source) throws IOException {
+		Messages messages = new Messages();
+		Thread thread = Thread.currentThread();
+		jj2000.j2k.util.FacilityManager.registerMsgLogger(thread, messages);
+		try {
+			int[] out = decodeWithPlugin(codestream, rows, columns, source, messages);
+			if (!messages.errors.isEmpty())
+				throw new IOException(source + ": the JPEG 2000 codestream is corrupt (" + String.join("; ", messages.errors) + ")");
+			return out;
+		}
+		catch (IOException | RuntimeException | Error e) {
+			if (messages.warnings.isEmpty() && messages.errors.isEmpty()) throw e;
+			List<String> said = new java.util.ArrayList<>(messages.errors);
+			said.addAll(messages.warnings);
+			String text = e.getMessage() != null && e.getMessage().startsWith(source) ? e.getMessage()
+				: source + ": the JPEG 2000 codestream cannot be decoded: " + e;
+			throw new IOException(text + " (the decoder said: " + String.join("; ", said) + ")", e);
+		}
+		finally {
+			jj2000.j2k.util.FacilityManager.unregisterMsgLogger(thread);
+		}
+	}
+
+	private static int[] decodeWithPlugin(byte[] codestream, int rows, int columns, String source, Messages messages) throws IOException {
 		ImageReader reader = new J2KImageReaderSpi().createReaderInstance();
 		try (ImageInputStream stream = new MemoryCacheImageInputStream(new ByteArrayInputStream(codestream))) {
 			reader.setInput(stream, true, true);

@@ -98,6 +98,8 @@ class Jpeg2000CodecTest {
 		assertTrue(meanAbsDiff(ours, theirs) < 0.05, "ours vs GDCM: mean " + meanAbsDiff(ours, theirs));
 		// So our error against the original is GDCM's, give or take that rounding.
 		int gdcmError = maxAbsDiff(theirs, original), ourError = maxAbsDiff(ours, original);
+		System.out.printf("%s J2KI: ours vs GDCM max %d mean %.4f; vs original: ours max %d mean %.2f, GDCM max %d%n", ct,
+			maxAbsDiff(ours, theirs), meanAbsDiff(ours, theirs), ourError, meanAbsDiff(ours, original), gdcmError);
 		assertTrue(ourError <= gdcmError + 2, "ours " + ourError + " vs GDCM's " + gdcmError);
 		// And the loss is what a lossy CT codec does: small on average, not a different image.
 		double mean = meanAbsDiff(ours, original);
@@ -217,6 +219,78 @@ class Jpeg2000CodecTest {
 		ExternalTool.run(List.of("gdcmconv", "--j2k", raw.toString(), j2k.toString()));
 		TestDicomFile f = new TestDicomFile(j2k);
 		assertArrayEquals(slice, decode(f));
+	}
+
+	/** A JP2 file (15444-1 Annex I) around a codestream: signature, file type, header (ihdr, colr), jp2c. */
+	static byte[] jp2(byte[] codestream, int rows, int cols, int precision, boolean signed) {
+		java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+		java.util.function.BiConsumer<String, byte[]> box = (type, content) -> {
+			ByteBuffer b = ByteBuffer.allocate(8 + content.length);
+			b.putInt(8 + content.length).put(type.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put(content);
+			out.writeBytes(b.array());
+		};
+		box.accept("jP  ", new byte[] { 0x0D, 0x0A, (byte) 0x87, 0x0A });
+		box.accept("ftyp", ByteBuffer.allocate(12).put("jp2 ".getBytes()).putInt(0).put("jp2 ".getBytes()).array());
+		ByteBuffer ihdr = ByteBuffer.allocate(8 + 14).putInt(22).put("ihdr".getBytes()).putInt(rows).putInt(cols).putShort((short) 1)
+			.put((byte) ((precision - 1) | (signed ? 0x80 : 0))).put((byte) 7).put((byte) 0).put((byte) 0);
+		ByteBuffer colr = ByteBuffer.allocate(8 + 7).putInt(15).put("colr".getBytes()).put((byte) 1).put((byte) 0).put((byte) 0).putInt(17);
+		byte[] header = new byte[22 + 15];
+		System.arraycopy(ihdr.array(), 0, header, 0, 22);
+		System.arraycopy(colr.array(), 0, header, 22, 15);
+		box.accept("jp2h", header);
+		box.accept("jp2c", codestream);
+		return out.toByteArray();
+	}
+
+	@Test
+	void aJp2FileInsteadOfARawCodestreamIsReadToo() throws Exception {
+		TestDicomFile j2k = shared(WG04 + "J2KR/CT1_J2KR");
+		byte[] frame = j2k.singleFrame();
+		byte[] wrapped = jp2(Arrays.copyOf(frame, frame.length - 1), 512, 512, 16, true); // without the DICOM pad byte
+		assertEquals(0x6A502020, ByteBuffer.wrap(wrapped, 4, 4).getInt());
+		assertArrayEquals(shared(WG04 + "REF/CT1_UNC.dcm").nativePixels16(), Jpeg2000Codec.decode(wrapped, 512, 512, 16, true, "jp2"));
+		// A JP2 file with no codestream box.
+		byte[] empty = Arrays.copyOf(wrapped, wrapped.length - frame.length + 1 - 8);
+		IOException e = assertThrows(IOException.class, () -> Jpeg2000Codec.decode(empty, 512, 512, 16, true, "jp2"));
+		assertTrue(e.getMessage().contains("no JPEG 2000 codestream"), e.getMessage());
+	}
+
+	/**
+	 * A tiled codestream (16 tiles of 128 x 128, with SOP/EPH markers), written by jai-imageio's own
+	 * JPEG 2000 encoder in lossless mode: our SIZ and tile-part checks walk every tile-part, and the
+	 * frame decodes to the 12-bit slice it was made from.
+	 */
+	@Test
+	void tiledCodestreamsRoundTrip() throws Exception {
+		int[] slice = syntheticSlice(22);
+		for (int i = 0; i < slice.length; i++) slice[i] = Math.max(0, Math.min(4095, slice[i] + 1024));
+		java.awt.image.BufferedImage image = new java.awt.image.BufferedImage(512, 512, java.awt.image.BufferedImage.TYPE_USHORT_GRAY);
+		image.getRaster().setSamples(0, 0, 512, 512, 0, slice);
+		javax.imageio.ImageWriter writer = new com.github.jaiimageio.jpeg2000.impl.J2KImageWriterSpi().createWriterInstance();
+		com.github.jaiimageio.jpeg2000.J2KImageWriteParam param = new com.github.jaiimageio.jpeg2000.J2KImageWriteParam();
+		param.setWriteCodeStreamOnly(true);
+		param.setLossless(true);
+		param.setFilter(com.github.jaiimageio.jpeg2000.J2KImageWriteParam.FILTER_53);
+		param.setTilingMode(javax.imageio.ImageWriteParam.MODE_EXPLICIT);
+		param.setTiling(128, 128, 0, 0);
+		param.setSOP(true);
+		param.setEPH(true);
+		java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+		try (javax.imageio.stream.ImageOutputStream out = javax.imageio.ImageIO.createImageOutputStream(bytes)) {
+			writer.setOutput(out);
+			writer.write(null, new javax.imageio.IIOImage(image, null, null), param);
+		}
+		finally {
+			writer.dispose();
+		}
+		byte[] codestream = bytes.toByteArray();
+		int tileParts = 0;
+		for (int i = 0; i + 1 < codestream.length; i++)
+			if ((codestream[i] & 0xFF) == 0xFF && (codestream[i + 1] & 0xFF) == 0x90) tileParts++;
+		assertTrue(tileParts >= 16, "tile-parts: " + tileParts);
+		assertArrayEquals(slice, Jpeg2000Codec.decode(codestream, 512, 512, 12, false, "tiled"));
+		// Cut inside the 10th tile-part: refused as truncated.
+		assertThrows(IOException.class, () -> Jpeg2000Codec.decode(Arrays.copyOf(codestream, codestream.length * 10 / 16), 512, 512, 12, false, "tiled"));
 	}
 
 	// ------------------------------------------------------------ hostile input

@@ -184,6 +184,35 @@ class JpegLsCodecTest {
 		assertTrue(e.getMessage().contains("restart marker FFD3"), e.getMessage());
 	}
 
+	/**
+	 * The frame size given by an LSE "oversize image dimension" segment (T.87 C.2.4.1.4: ID 4, Wxy,
+	 * then Y and X in Wxy bytes each) with 0 in the frame header, as writers of very large images do.
+	 */
+	@Test
+	void frameSizeFromAnOversizeDimensionSegment() throws Exception {
+		byte[] frame = wg04Frame();
+		int sof = indexOf(frame, 0xF7) - 1; // at FF
+		int lf = (frame[sof + 2] & 0xFF) << 8 | (frame[sof + 3] & 0xFF);
+		java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+		byte[] head = Arrays.copyOfRange(frame, 0, sof + 2 + lf);
+		head[sof + 5] = head[sof + 6] = head[sof + 7] = head[sof + 8] = 0; // Y = X = 0
+		out.writeBytes(head);
+		out.writeBytes(new byte[] { (byte) 0xFF, (byte) 0xF8, 0, 10, 4, 3, 0, 2, 0, 0, 2, 0 }); // Wxy 3: Y = X = 512
+		out.write(frame, sof + 2 + lf, frame.length - sof - 2 - lf);
+		byte[] oversize = out.toByteArray();
+		assertArrayEquals(Jpeg2000CodecTest.shared(WG04 + "REF/CT1_UNC.dcm").nativePixels16(),
+			JpegLsCodec.decode(oversize, 512, 512, 16, true, "oversize"));
+		// Without the LSE segment the frame gives no size.
+		java.io.ByteArrayOutputStream noLse = new java.io.ByteArrayOutputStream();
+		noLse.writeBytes(head);
+		noLse.write(frame, sof + 2 + lf, frame.length - sof - 2 - lf);
+		IOException e = assertThrows(IOException.class, () -> JpegLsCodec.decode(noLse.toByteArray(), 512, 512, 16, true, "nosize"));
+		assertTrue(e.getMessage().startsWith("nosize") && e.getMessage().contains("does not give its size"), e.getMessage());
+		byte[] noSize = oversize.clone();
+		noSize[head.length + 5] = 1; // Wxy 1: malformed
+		assertThrows(IOException.class, () -> JpegLsCodec.decode(noSize, 512, 512, 16, true, "bad"));
+	}
+
 	// ------------------------------------------------------------ hostile input
 
 	static byte[] wg04Frame() throws IOException {
