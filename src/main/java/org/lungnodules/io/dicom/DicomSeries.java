@@ -25,16 +25,21 @@ import org.lungnodules.io.CtReader;
 import net.imglib2.img.array.ArrayImgs;
 
 /**
- * Reads a CT stored as a DICOM series (one slice per file): finds the files of one series, checks that they form
- * one even stack, and puts their slices together. The files are parsed by {@link Part10}, their pixels decoded by
- * {@link PixelData}; {@link CtReader} is the product's way in.
+ * Reads a CT stored as DICOM: a series of single-frame files, or Enhanced CT / Legacy Converted Enhanced CT multi-frame
+ * files (one or several per series). Finds the images of one series (or one stack of a multi-frame file), checks that
+ * they form one even stack, and puts their slices together. The files are parsed by {@link Part10}, their pixels
+ * decoded by {@link PixelData}; {@link CtReader} is the product's way in.
  * <p>
- * Transfer syntaxes: implicit VR little endian, explicit VR little endian, explicit VR big endian
- * and deflated explicit VR little endian; of the compressed (encapsulated) ones, RLE Lossless
- * (decoded here, PS3.5 Annex G) and JPEG Lossless Process 14 (1.2.840.10008.1.2.4.57 and its SV1
- * form .70, decoded by TwelveMonkeys' ImageIO JPEG reader). Lossy JPEG is refused because it changes
- * HU values; every other compressed syntax (JPEG-LS, JPEG 2000, ...) is refused, naming it. Pixels: one sample of 8 or 16 bits, signed or unsigned, MONOCHROME2, one
- * frame per file.
+ * Transfer syntaxes: implicit VR little endian, explicit VR little endian, explicit VR big endian, deflated explicit VR
+ * little endian, and bare datasets without preamble or file meta (explicit or implicit VR told by the bytes); of the
+ * compressed ones RLE Lossless, JPEG Lossless (.57, .70), JPEG 2000 lossless (.90) and JPEG-LS lossless (.80). Lossy
+ * JPEG (.50, .51), JPEG 2000 irreversible (.91) and JPEG-LS near-lossless (.81) are refused unless the lossy opt-in is
+ * given, because they change HU values; every other compressed syntax is refused, naming it. Pixels: one sample of 8 or
+ * 16 bits, signed or unsigned, MONOCHROME2.
+ * <p>
+ * Multi-frame files: each frame is placed by its Per-frame Functional Groups (PlanePosition, PlaneOrientation,
+ * PixelMeasures, PixelValueTransformation), falling back to the Shared Functional Groups and then the top level.
+ * Frames of several stacks (FrameContent StackID) are listed and chosen like series, as "SeriesInstanceUID#StackID".
  * <p>
  * The volume follows what LUNA16's {@code .mhd} files hold (SimpleITK's series reading): slices
  * sorted along the slice normal (the cross product of the two ImageOrientationPatient cosines) by
@@ -42,14 +47,19 @@ import net.imglib2.img.array.ArrayImgs;
  * x spacing = PixelSpacing[1] (between columns), y spacing = PixelSpacing[0] (between rows), z
  * spacing from the positions; origin = the position of the lowest slice along the normal; direction
  * columns = row cosines, column cosines, normal. World coordinates are DICOM patient (LPS) mm,
- * which is LUNA16's world. HU = stored × RescaleSlope + RescaleIntercept, kept as 16-bit integers
+ * which is LUNA16's world. HU = stored x RescaleSlope + RescaleIntercept, kept as 16-bit integers
  * when every HU value is an integer in that range, else as floats.
  * <p>
+ * A gantry-tilted stack (parallel, evenly spaced slices, each shifted in its plane by the same step) is resampled as
+ * dcm2niix's tilt correction does: each slice is moved within its own plane by linear interpolation onto an orthogonal
+ * grid with more rows (or columns), values rounded to integer HU, uncovered voxels the series' lowest HU; a note says so.
+ * <p>
  * Anything wrong fails with a {@link DicomException} naming the file(s) and the problem before any
- * volume is returned: several series in one folder, missing slices or uneven spacing, tilted or
- * non-parallel slices, mixed sizes, duplicate positions, non-CT modalities, truncated or malformed
+ * volume is returned: several series in one folder, missing slices or uneven spacing, irregular
+ * shifts or non-parallel slices, mixed sizes, duplicate positions, non-CT modalities, truncated or malformed
  * files. Localizer (scout) images are left out, and non-DICOM files (DICOMDIR, notes) are skipped,
- * each with a note in {@link CtReader.ReadCt#notes()}.
+ * each with a note in {@link CtReader.ReadCt#notes()}. A file given as input reads its own series: other series'
+ * files beside it, readable or not, are at most a note.
  */
 public final class DicomSeries {
 
@@ -328,6 +338,13 @@ public final class DicomSeries {
 		}
 		if (h.frames < 1 || h.frames > Part10.MAX_FRAMES)
 			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames);
+		// A bogus frame count must not make a million slices: the pixel data has to be able to hold the frames.
+		long frameBytes = (long) Math.max(0, h.rows) * Math.max(0, h.cols) * Math.max(1, h.bitsAllocated / 8);
+		if (h.pixelLength >= 0 && frameBytes > 0 && frameBytes * h.frames > h.pixelLength + 1)
+			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames + ", but PixelData (7FE0,0010) holds " + h.pixelLength +
+				" bytes, enough for " + (h.pixelLength / frameBytes) + " frame(s) of " + h.cols + "x" + h.rows);
+		if (h.pixelLength < 0 && h.frames > (h.fileSize - h.pixelOffset) / 8)
+			throw new DicomException(h.file, "NumberOfFrames (0028,0008) is " + h.frames + ", more than the file's encapsulated PixelData can hold");
 		if (!h.perFrame.isEmpty() && h.perFrame.size() != h.frames)
 			throw new DicomException(h.file, "the Per-frame Functional Groups Sequence (5200,9230) has " + h.perFrame.size() + " items, but " +
 				"NumberOfFrames (0028,0008) is " + h.frames);
@@ -454,9 +471,13 @@ public final class DicomSeries {
 		used.addAll(slices);
 		double[] direction = { row[0], col[0], normal[0], row[1], col[1], normal[1], row[2], col[2], normal[2] };
 		// PixelSpacing is (row spacing, column spacing) = (y, x).
-		Geometry geometry = new Geometry(lowest.position.clone(), new double[] { lowest.pixelSpacing[1], lowest.pixelSpacing[0], zSpacing },
-			direction);
-		return readPixels(slices, geometry, lowest.header.seriesUid);
+		double dx = lowest.pixelSpacing[1], dy = lowest.pixelSpacing[0];
+		Shear shear = shearOf(folder, slices, dx, dy, lowest.header.gantryTilt, notes);
+		double[] origin = lowest.position.clone();
+		if (shear != null)
+			for (int i = 0; i < 3; i++) origin[i] += shear.x0 * dx * row[i] + shear.y0 * dy * col[i];
+		Geometry geometry = new Geometry(origin, new double[] { dx, dy, zSpacing }, direction);
+		return readPixels(slices, geometry, lowest.header.seriesUid, shear);
 	}
 
 
@@ -637,19 +658,148 @@ public final class DicomSeries {
 		if (!gaps.isEmpty())
 			throw new DicomException(folder, String.format(Locale.ROOT, "uneven slice spacing: the slices are %.3f mm apart, but there is a gap of ",
 				median) + String.join("; and of ", gaps));
-		double[] n = first.normal;
-		for (Slice s : slices) {
-			double[] d = { s.position[0] - first.position[0], s.position[1] - first.position[1], s.position[2] - first.position[2] };
-			double a = dot(d, n);
-			double[] inPlane = { d[0] - a * n[0], d[1] - a * n[1], d[2] - a * n[2] };
-			double drift = norm(inPlane);
-			if (drift > IN_PLANE_TOLERANCE_MM)
-				throw new DicomException(folder, String.format(Locale.ROOT, "slices are not stacked along their normal %s: %s at %s is shifted " +
-					"by %.3f mm sideways from %s at %s. That is a gantry tilt (or a broken series); this reader does not resample tilted " +
-					"series", Arrays.toString(n), s.name(), Arrays.toString(s.position), drift, first.name(), Arrays.toString(first.position)));
-		}
 		double mean = (slices.get(slices.size() - 1).along - first.along) / (slices.size() - 1);
 		return Math.round(mean * 1e6) / 1e6;
+	}
+
+
+	/** Largest in-plane shift per slice, against the step along the normal, that is still read as a gantry tilt. */
+	private static final double MAX_TILT_DEG = 45;
+
+	/**
+	 * A gantry-tilted (sheared) stack: the slices are parallel and evenly spaced along their normal, but each is shifted
+	 * in its plane against the previous one. {@code ox[k]}, {@code oy[k]} are slice k's shifts in pixels along the
+	 * columns (x) and rows (y); the resampled grid spans columns {@code x0 .. x0 + width - 1} and rows
+	 * {@code y0 .. y0 + height - 1} of the lowest slice's pixel grid.
+	 */
+	private record Shear(double[] ox, double[] oy, int x0, int y0, int width, int height) {}
+
+	/**
+	 * The shear of a stack whose slices are not stacked straight along their normal, or null when they are. Only a
+	 * regular shear (each slice shifted by the same in-plane step) is a gantry tilt; anything else is refused.
+	 */
+	private static Shear shearOf(Path folder, List<Slice> slices, double dx, double dy, double headerTilt, List<String> notes)
+		throws DicomException
+	{
+		Slice first = slices.get(0), last = slices.get(slices.size() - 1);
+		double[] n = first.normal, r = Arrays.copyOfRange(first.orientation, 0, 3), c = Arrays.copyOfRange(first.orientation, 3, 6);
+		int count = slices.size();
+		double maxDrift = 0;
+		for (Slice s : slices) maxDrift = Math.max(maxDrift, inPlane(s, first, n));
+		if (maxDrift <= IN_PLANE_TOLERANCE_MM) return null;
+		double[] dLast = minus(last.position, first.position);
+		double[] stepInPlane = new double[3];
+		double a = dot(dLast, n);
+		for (int i = 0; i < 3; i++) stepInPlane[i] = (dLast[i] - a * n[i]) / (count - 1);
+		double stepAlong = a / (count - 1);
+		double angle = Math.toDegrees(Math.atan2(norm(stepInPlane), stepAlong));
+		double tolerance = Math.max(2 * IN_PLANE_TOLERANCE_MM, 0.01 * norm(stepInPlane));
+		for (int k = 0; k < count; k++) {
+			Slice s = slices.get(k);
+			double[] d = minus(s.position, first.position);
+			double along = dot(d, n);
+			double off = 0;
+			for (int i = 0; i < 3; i++) off += Math.pow(d[i] - along * n[i] - k * stepInPlane[i], 2);
+			if (Math.sqrt(off) > tolerance || angle > MAX_TILT_DEG)
+				throw new DicomException(folder, String.format(Locale.ROOT, "slices are not stacked along their normal %s: %s at %s is shifted " +
+					"by %.3f mm sideways from %s at %s, and the shifts are not %s. A gantry tilt shifts every slice by the same step (of at " +
+					"most %.0f degrees); this is a broken or mixed series", Arrays.toString(n), s.name(), Arrays.toString(s.position),
+					inPlane(s, first, n), first.name(), Arrays.toString(first.position),
+					angle > MAX_TILT_DEG ? String.format(Locale.ROOT, "a tilt (%.1f degrees)", angle) : "regular", MAX_TILT_DEG));
+		}
+		double[] ox = new double[count], oy = new double[count];
+		double minX = 0, maxX = 0, minY = 0, maxY = 0;
+		for (int k = 0; k < count; k++) {
+			double[] d = minus(slices.get(k).position, first.position);
+			ox[k] = dot(d, r) / dx;
+			oy[k] = dot(d, c) / dy;
+			minX = Math.min(minX, ox[k]);
+			maxX = Math.max(maxX, ox[k]);
+			minY = Math.min(minY, oy[k]);
+			maxY = Math.max(maxY, oy[k]);
+		}
+		int x0 = (int) Math.floor(minX + 1e-6), y0 = (int) Math.floor(minY + 1e-6);
+		int x1 = first.header.cols - 1 + (int) Math.ceil(maxX - 1e-6), y1 = first.header.rows - 1 + (int) Math.ceil(maxY - 1e-6);
+		Shear shear = new Shear(ox, oy, x0, y0, x1 - x0 + 1, y1 - y0 + 1);
+		notes.add(String.format(Locale.ROOT, "%s: gantry tilt of %.2f degrees (%s): each slice is shifted by %.3f mm in its plane; " +
+			"resampled as dcm2niix's tilt correction does, each slice moved in its own plane by linear interpolation onto an " +
+			"orthogonal grid of %dx%d pixels (was %dx%d), the planes kept; voxels the scan did not cover hold the series' lowest HU",
+			folder, angle, Double.isNaN(headerTilt) ? "from the slice positions" : "GantryDetectorTilt " + headerTilt, norm(stepInPlane),
+			shear.width, shear.height, first.header.cols, first.header.rows));
+		return shear;
+	}
+
+	private static double inPlane(Slice s, Slice first, double[] n) {
+		double[] d = minus(s.position, first.position);
+		double a = dot(d, n);
+		return norm(new double[] { d[0] - a * n[0], d[1] - a * n[1], d[2] - a * n[2] });
+	}
+
+	private static double[] minus(double[] a, double[] b) {
+		return new double[] { a[0] - b[0], a[1] - b[1], a[2] - b[2] };
+	}
+
+	/** A sheared stack resampled: each slice moved in its own plane by bilinear interpolation, rounded to integer HU. */
+	private static CtVolume readSheared(List<Slice> slices, Geometry geometry, String uid, Shear shear) throws IOException {
+		Slice f = slices.get(0);
+		int w = f.header.cols, h = f.header.rows, d = slices.size(), W = shear.width, H = shear.height;
+		long plane = (long) W * H;
+		if (plane * d > PixelData.MAX_VOXELS)
+			throw new DicomException(f.file(), "the tilt-corrected series has " + W + "x" + H + "x" + d + " voxels, more than one image can hold (2^31)");
+		float[] out = new float[(int) (plane * d)];
+		java.util.BitSet outside = new java.util.BitSet(out.length);
+		int[] stored = new int[w * h];
+		double[] hu = new double[w * h];
+		double lowest = Double.POSITIVE_INFINITY;
+		PixelData.Reader reader = new PixelData.Reader();
+		for (int z = 0; z < d; z++) {
+			Slice s = slices.get(z);
+			reader.readStored(s.header, Math.max(0, s.frame - 1), stored);
+			for (int i = 0; i < hu.length; i++) {
+				hu[i] = stored[i] * s.slope + s.intercept;
+				lowest = Math.min(lowest, hu[i]);
+			}
+			int base = (int) (z * plane);
+			for (int Y = 0; Y < H; Y++) {
+				double sy = Y + shear.y0 - shear.oy[z];
+				if (sy < -0.5 || sy > h - 0.5) {
+					outside.set(base + Y * W, base + (Y + 1) * W);
+					continue;
+				}
+				sy = Math.max(0, Math.min(h - 1, sy));
+				int y0 = Math.min((int) Math.floor(sy), h - 2 < 0 ? 0 : h - 2);
+				double wy = h == 1 ? 0 : sy - y0;
+				for (int X = 0; X < W; X++) {
+					double sx = X + shear.x0 - shear.ox[z];
+					int at = base + Y * W + X;
+					if (sx < -0.5 || sx > w - 0.5) {
+						outside.set(at);
+						continue;
+					}
+					sx = Math.max(0, Math.min(w - 1, sx));
+					int x0 = Math.min((int) Math.floor(sx), w - 2 < 0 ? 0 : w - 2);
+					double wx = w == 1 ? 0 : sx - x0;
+					int x1 = Math.min(x0 + 1, w - 1), y1 = Math.min(y0 + 1, h - 1);
+					double top = hu[y0 * w + x0] * (1 - wx) + hu[y0 * w + x1] * wx;
+					double bottom = hu[y1 * w + x0] * (1 - wx) + hu[y1 * w + x1] * wx;
+					out[at] = (float) Math.rint(top * (1 - wy) + bottom * wy);
+				}
+			}
+		}
+		float fill = (float) Math.rint(lowest);
+		for (int i = outside.nextSetBit(0); i >= 0; i = outside.nextSetBit(i + 1)) out[i] = fill;
+		boolean shorts = true;
+		for (float v : out)
+			if (v < Short.MIN_VALUE || v > Short.MAX_VALUE) { shorts = false; break; }
+		if (!shorts) return new CtVolume(ArrayImgs.floats(out, W, H, d), geometry, uid);
+		short[] s16 = new short[out.length];
+		for (int i = 0; i < out.length; i++) s16[i] = (short) out[i];
+		return CtVolume.ofShorts(s16, W, H, d, geometry, uid);
+	}
+
+	private static CtVolume readPixels(List<Slice> slices, Geometry geometry, String uid, Shear shear) throws IOException {
+		if (shear != null) return readSheared(slices, geometry, uid, shear);
+		return readPixels(slices, geometry, uid);
 	}
 
 	private static CtVolume readPixels(List<Slice> slices, Geometry geometry, String uid) throws IOException {

@@ -59,7 +59,12 @@ final class JpegLosslessCodec {
 		return out;
 	}
 
-	/** Decodes a JPEG Lossless (Process 14) frame into little-endian native pixel bytes. */
+	/** The syntax's name and UID, for messages. */
+	private static String name(DicomHeader s) {
+		return TransferSyntax.COMPRESSED.getOrDefault(s.syntax, "JPEG") + " (transfer syntax " + s.syntax + ")";
+	}
+
+	/** Decodes a JPEG Lossless (Process 14) frame (and, with the lossy opt-in, a lossy JPEG frame of 8-bit precision) into little-endian native pixel bytes. */
 	static byte[] decode(DicomHeader s, byte[] frame, int pixels) throws IOException {
 		int bytesPerPixel = s.bitsAllocated / 8;
 		ImageReader reader = twelveMonkeysJpeg().createReaderInstance();
@@ -68,10 +73,10 @@ final class JpegLosslessCodec {
 			// The size comes from the JPEG header; check it before the decoder allocates anything.
 			int w = reader.getWidth(0), h = reader.getHeight(0);
 			if (w != s.cols || h != s.rows)
-				throw new DicomException(s.file, "the JPEG Lossless frame is " + w + "x" + h + " pixels, but Columns x Rows say " + s.cols + "x" + s.rows);
+				throw new DicomException(s.file, "the " + name(s) + " frame is " + w + "x" + h + " pixels, but Columns x Rows say " + s.cols + "x" + s.rows);
 			Raster raster = reader.canReadRaster() ? reader.readRaster(0, null) : reader.read(0).getRaster();
 			if (raster.getWidth() != w || raster.getHeight() != h || raster.getNumBands() != 1)
-				throw new DicomException(s.file, "the JPEG Lossless frame decodes to " + raster.getWidth() + "x" + raster.getHeight() + " pixels with " +
+				throw new DicomException(s.file, "the " + name(s) + " frame decodes to " + raster.getWidth() + "x" + raster.getHeight() + " pixels with " +
 					raster.getNumBands() + " components; a CT slice has one");
 			byte[] out = new byte[pixels * bytesPerPixel];
 			int[] row = new int[w];
@@ -90,7 +95,11 @@ final class JpegLosslessCodec {
 		}
 		catch (IOException | RuntimeException e) {
 			// A corrupt stream makes decoders fail in many ways (IIOException, index errors); name the file either way.
-			throw new DicomException(s.file, "the JPEG Lossless pixel data cannot be decoded: " + e);
+			String why = String.valueOf(e.getMessage());
+			if (why.contains("precision"))
+				throw new DicomException(s.file, "the " + name(s) + " pixel data cannot be decoded: " + why + "; the JPEG decoder here " +
+					"(TwelveMonkeys/ImageIO) reads lossy JPEG of 8-bit precision only, so 12-bit lossy JPEG is not read");
+			throw new DicomException(s.file, "the " + name(s) + " pixel data cannot be decoded: " + e);
 		}
 		finally {
 			reader.dispose();

@@ -91,6 +91,26 @@ class DicomMultiFrameTest {
 		checkStacks(explicit);
 	}
 
+	/** A bogus NumberOfFrames is refused naming the file and what the pixel data holds, before any frame is made. */
+	@Test
+	void aBogusFrameCountIsRefused() throws Exception {
+		Path script = fixtures();
+		Path st = dir.resolve("bogus").resolve("stacks.dcm");
+		Files.createDirectories(st.getParent());
+		ExternalTools.run(2, python, script.toString(), "stacks", st.toString());
+		byte[] b = Files.readAllBytes(st);
+		byte[] tag = { 0x28, 0x00, 0x08, 0x00, 'I', 'S', 4, 0, '3', '0', '0', ' ' };
+		int at = -1;
+		for (int i = 0; i + tag.length <= b.length && at < 0; i++)
+			if (java.util.Arrays.equals(b, i, i + tag.length, tag, 0, tag.length)) at = i;
+		assertTrue(at > 0, "NumberOfFrames 300 found in the fixture");
+		byte[] bogus = "9999".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+		System.arraycopy(bogus, 0, b, at + 8, 4);
+		Files.write(st, b);
+		IOException e = assertThrows(IOException.class, () -> CtReader.read(st));
+		assertTrue(e.getMessage().contains(st.toString()) && e.getMessage().contains("9999"), e.getMessage());
+	}
+
 	private static void checkStacks(Path file) throws Exception {
 		IOException e = assertThrows(IOException.class, () -> CtReader.read(file));
 		assertTrue(e.getMessage().contains("holds 2 DICOM series") && e.getMessage().contains("#1:") && e.getMessage().contains("#2:"),

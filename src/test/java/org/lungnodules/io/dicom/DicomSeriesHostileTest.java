@@ -178,13 +178,37 @@ class DicomSeriesHostileTest {
 	}
 
 	@Test
-	void gantryTiltIsRefused() throws IOException {
+	void gantryTiltIsResampled() throws IOException {
 		List<DicomTestWriter.Slice> slices = series(5);
-		// Every slice has the same (axial) orientation, but the stack leans: y moves with z, as a tilted gantry gives.
-		for (int k = 0; k < 5; k++) slices.get(k).position[1] += 0.5 * k;
+		// Every slice has the same (axial) orientation, but the stack leans: y moves with z by one row (0.8 mm) per
+		// slice, as a tilted gantry gives. Resampled, slice k's row j lands on grid row j + k, exactly.
+		for (int k = 0; k < 5; k++) slices.get(k).position[1] += 0.8 * k;
+		writeSeries(dir, slices);
+		CtReader.ReadCt ct = DicomSeries.read(dir, null);
+		assertTrue(ct.notes().stream().anyMatch(n -> n.contains("gantry tilt") && n.contains("resampled")), ct.notes().toString());
+		CtVolume v = ct.volume();
+		assertEquals(5, v.width());
+		assertEquals(6 + 4, v.height());
+		assertEquals(5, v.depth());
+		assertArrayEquals(new double[] { -100, -120, -300 }, v.geometry().origin(), 1e-9);
+		assertArrayEquals(new double[] { 0.6, 0.8, 2.5 }, v.geometry().spacing(), 1e-9);
+		for (int z = 0; z < 5; z++)
+			for (int y = 0; y < 10; y++)
+				for (int x = 0; x < 5; x++) {
+					int j = y - z;
+					double expected = j >= 0 && j < 6 ? z * 1000 + j * 5 + x - 1024 : -1024; // outside: the series' lowest HU
+					assertEquals(expected, DicomSeriesSyntheticTest.hu(v, x, y, z), "voxel " + x + "," + y + "," + z);
+				}
+	}
+
+	@Test
+	void irregularSidewaysShiftsAreRefused() throws IOException {
+		List<DicomTestWriter.Slice> slices = series(5);
+		double[] shift = { 0, 0.5, 0.5, 1.5, 2 };
+		for (int k = 0; k < 5; k++) slices.get(k).position[1] += shift[k];
 		writeSeries(dir, slices);
 		DicomException e = readFails(dir);
-		assertMentions(e, dir.toString(), "gantry tilt", "not stacked along their normal", fileOf(dir, 0).getFileName().toString());
+		assertMentions(e, dir.toString(), "not stacked along their normal", "not regular");
 	}
 
 	@Test
