@@ -5,7 +5,8 @@ Usage: read_seg.py SEG.dcm
 Prints tab-separated lines:
   segments N
   segment NUMBER LABEL CATEGORY_CODE TYPE_CODE REGION_CODE ALGORITHM_TYPE TRACKING_UID ALGO_NAME ALGO_VERSION ALGO_PARAMETERS
-  frame INDEX SEGMENT REF_SOP_INSTANCE X Y Z SET_PIXELS SHA256(uint8 frame, row-major)
+  frame INDEX SEGMENT REF_SOP_INSTANCE X Y Z SET_PIXELS SHA256(uint8 frame, row-major) REF_FRAME(0: none)
+  orientation R1 R2 R3 C1 C2 C3 / spacing ROW COL THICKNESS
   refseries SERIES_UID N_INSTANCES
 """
 import hashlib
@@ -32,10 +33,16 @@ if pixels.ndim == 2:
 assert pixels.shape[0] == int(ds.NumberOfFrames)
 for i, f in enumerate(ds.PerFrameFunctionalGroupsSequence):
     seg = f.SegmentIdentificationSequence[0].ReferencedSegmentNumber
-    ref = f.DerivationImageSequence[0].SourceImageSequence[0].ReferencedSOPInstanceUID
+    src = f.DerivationImageSequence[0].SourceImageSequence[0]
+    ref = src.ReferencedSOPInstanceUID
+    refframe = int(src.get("ReferencedFrameNumber", 0))
     p = [float(v) for v in f.PlanePositionSequence[0].ImagePositionPatient]
     frame = np.ascontiguousarray(pixels[i].astype(np.uint8))
-    print("frame\t%d\t%d\t%s\t%r\t%r\t%r\t%d\t%s" % (i, seg, ref, p[0], p[1], p[2], int(frame.sum()),
-                                                      hashlib.sha256(frame.tobytes()).hexdigest()))
+    print("frame\t%d\t%d\t%s\t%r\t%r\t%r\t%d\t%s\t%d" % (i, seg, ref, p[0], p[1], p[2], int(frame.sum()),
+                                                          hashlib.sha256(frame.tobytes()).hexdigest(), refframe))
+shared = ds.SharedFunctionalGroupsSequence[0]
+print("orientation\t" + "\t".join(repr(float(v)) for v in shared.PlaneOrientationSequence[0].ImageOrientationPatient))
+pm = shared.PixelMeasuresSequence[0]
+print("spacing\t%r\t%r\t%r" % (float(pm.PixelSpacing[0]), float(pm.PixelSpacing[1]), float(pm.SliceThickness)))
 for r in ds.ReferencedSeriesSequence:
     print("refseries\t%s\t%d" % (r.SeriesInstanceUID, len(r.ReferencedInstanceSequence)))
