@@ -2,6 +2,7 @@ package org.lungnodules.io.dicom;
 
 import static org.lungnodules.io.dicom.DicomDataSet.tag;
 
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -55,6 +56,12 @@ final class CommonModules {
 	/** SOP Common: class, instance, and the character set when a value needs more than ASCII. */
 	static void sopCommon(DicomDataSet ds, String sopClass, String sopInstance) {
 		ds.string(tag(0x0008, 0x0016), "UI", sopClass).string(tag(0x0008, 0x0018), "UI", sopInstance);
-		if (ds.needsUtf8()) ds.string(tag(0x0008, 0x0005), "CS", "ISO_IR 192");
+		if (!ds.needsUtf8()) return;
+		// Latin-1 (ISO_IR 100, what most CT series use) when it suffices, as more readers support it; else UTF-8.
+		if (ds.fits(StandardCharsets.ISO_8859_1)) {
+			ds.recode(StandardCharsets.ISO_8859_1);
+			ds.string(tag(0x0008, 0x0005), "CS", "ISO_IR 100");
+		}
+		else ds.string(tag(0x0008, 0x0005), "CS", "ISO_IR 192");
 	}
 }

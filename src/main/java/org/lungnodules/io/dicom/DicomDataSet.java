@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 
@@ -139,6 +140,30 @@ public final class DicomDataSet {
 					if (b < 0) return true;
 		}
 		return false;
+	}
+
+	/** Whether every text value, now UTF-8, can be written in the given character set. */
+	boolean fits(java.nio.charset.Charset cs) {
+		java.nio.charset.CharsetEncoder enc = cs.newEncoder();
+		for (Element e : elements.values()) {
+			if (e.items() != null) {
+				for (DicomDataSet item : e.items())
+					if (!item.fits(cs)) return false;
+			}
+			else if (!isAscii(e.vr()) && e.value() != null && !enc.canEncode(new String(e.value(), StandardCharsets.UTF_8)))
+				return false;
+		}
+		return true;
+	}
+
+	/** Re-encodes every text value, now UTF-8, in the given character set. */
+	void recode(java.nio.charset.Charset cs) {
+		for (Map.Entry<Integer, Element> me : elements.entrySet()) {
+			Element e = me.getValue();
+			if (e.items() != null) e.items().forEach(item -> item.recode(cs));
+			else if (!isAscii(e.vr()) && e.value() != null)
+				me.setValue(new Element(e.tag(), e.vr(), new String(e.value(), StandardCharsets.UTF_8).getBytes(cs), null));
+		}
 	}
 
 	/** VRs whose character repertoire is fixed to ASCII (PS3.5 §6.1.2.2). */

@@ -38,7 +38,8 @@ public final class MeasurementReportWriter {
 	 *
 	 * @param file where to write it
 	 * @param source the source series
-	 * @param segmentation the Segmentation written for the same findings
+	 * @param segmentation the Segmentation written for the same findings; null only when there are no
+	 *        findings (the report then says that no nodule was measured)
 	 * @param findings the nodules, in the same order as given to the Segmentation
 	 * @param algorithm what produced them
 	 */
@@ -51,7 +52,8 @@ public final class MeasurementReportWriter {
 
 	static DicomDataSet build(SourceImages src, SegmentationWriter.Written seg, List<NoduleFinding> findings, Algorithm alg,
 		String sopInstanceUid, String seriesUid, ZonedDateTime now) {
-		if (seg.segmentNumbers().size() != findings.size())
+		if (seg == null && !findings.isEmpty()) throw new IllegalArgumentException("Findings need their Segmentation");
+		if (seg != null && seg.segmentNumbers().size() != findings.size())
 			throw new IllegalArgumentException(findings.size() + " findings for " + seg.segmentNumbers().size() + " segments");
 		if (src.frameOfReferenceUid() == null || src.frameOfReferenceUid().isEmpty())
 			throw new IllegalArgumentException("The source series has no Frame of Reference UID: SCOORD3D points need one");
@@ -74,7 +76,7 @@ public final class MeasurementReportWriter {
 			.string(tag(0x0008, 0x0013), "TM", Part10.tm(now))
 			.empty(tag(0x0040, 0xA372), "SQ")
 			.sequence(tag(0x0040, 0xA375), evidence(src, seg));
-		ds.sequence(tag(0x0008, 0x0110), new DicomDataSet()
+		if (!findings.isEmpty()) ds.sequence(tag(0x0008, 0x0110), new DicomDataSet()
 			.string(tag(0x0008, 0x0102), "SH", PRIVATE_SCHEME)
 			.string(tag(0x0008, 0x0115), "ST", "Lung Nodules for Fiji codes")
 			.string(tag(0x0008, 0x0116), "ST", CommonModules.MANUFACTURER));
@@ -107,7 +109,10 @@ public final class MeasurementReportWriter {
 		List<DicomDataSet> groups = new ArrayList<>();
 		for (int i = 0; i < findings.size(); i++)
 			groups.add(measurementGroup(findings.get(i), seg.segmentNumbers().get(i), seg.trackingUids().get(i), seg, src));
-		root.add(container("CONTAINS", code("126010", "DCM", "Imaging Measurements"), groups));
+		if (!groups.isEmpty()) root.add(container("CONTAINS", code("126010", "DCM", "Imaging Measurements"), groups));
+		else // TID 1500 needs measurements or evaluations; an empty container is not allowed.
+			root.add(container("CONTAINS", code("C0034375", "UMLS", "Qualitative Evaluations"),
+				List.of(textItem("CONTAINS", code("121106", "DCM", "Comment"), "No nodule found at or above the threshold."))));
 		ds.sequence(CONTENT_SEQUENCE, root);
 
 		CommonModules.sopCommon(ds, SOP_CLASS_UID, sopInstanceUid);
@@ -151,6 +156,8 @@ public final class MeasurementReportWriter {
 		instances.forEach((uid, cls) -> refs.add(sopReference(cls, uid)));
 		DicomDataSet sourceSeries = new DicomDataSet().string(tag(0x0020, 0x000E), "UI", src.seriesInstanceUid())
 			.sequence(tag(0x0008, 0x1199), refs);
+		if (seg == null)
+			return new DicomDataSet().string(tag(0x0020, 0x000D), "UI", src.studyInstanceUid()).sequence(tag(0x0008, 0x1115), sourceSeries);
 		DicomDataSet segSeries = new DicomDataSet().string(tag(0x0020, 0x000E), "UI", seg.seriesInstanceUid())
 			.sequence(tag(0x0008, 0x1199), sopReference(SegmentationWriter.SOP_CLASS_UID, seg.sopInstanceUid()));
 		return new DicomDataSet().string(tag(0x0020, 0x000D), "UI", src.studyInstanceUid())

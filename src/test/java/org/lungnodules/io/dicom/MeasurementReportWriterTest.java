@@ -77,4 +77,50 @@ class MeasurementReportWriterTest {
 			assertTrue(evidence.contains(f.source().images().seriesInstanceUid() + "/" + img.sopInstanceUid()), img.sopInstanceUid());
 		assertEquals(f.source().images().images().size() + 1, evidence.size());
 	}
+
+	@Test
+	void withNoNoduleOnlyAnEmptyReportIsWrittenAndItStillValidates() throws Exception {
+		SourceImages src = SegmentationSmallTest.source();
+		NoduleDicom.Written w = NoduleDicom.write(dir, "scan", src, SegmentationSmallTest.GEOMETRY, SegmentationSmallTest.SHAPE,
+			new int[60], List.of(), SegmentationWriterTest.ALGORITHM);
+		assertEquals(null, w.segFile());
+		assertTrue(!java.nio.file.Files.exists(dir.resolve("scan" + NoduleDicom.SEG_SUFFIX)));
+		assertEquals(dir.resolve("scan_nodules.sr.dcm"), w.srFile());
+		DicomTools.requirePydicom();
+		DicomTools.Run r = DicomTools.python("read_sr.py", w.srFile().toString());
+		assertEquals(List.of(), r.rows("group"));
+		assertEquals(1, r.rows("evidence").size()); // the one multi-frame source instance
+		DicomTools.requireDciodvfy();
+		DicomTools.Run v = DicomTools.dciodvfy(w.srFile());
+		assertEquals(List.of(), DicomTools.lines(v.out(), "Error"), v.out());
+		DicomTools.requireDsrdump();
+		DicomTools.Run d = DicomTools.run("dsrdump", w.srFile().toString());
+		assertEquals(0, d.exit(), d.out());
+		assertEquals(List.of(), DicomTools.lines(d.out(), "E: "), d.out());
+		assertEquals(List.of(), DicomTools.lines(d.out(), "W: "), d.out());
+	}
+
+	@Test
+	void bothFilesThroughTheOneCallApiReferToEachOther() throws Exception {
+		NoduleDicom.Written w = NoduleDicom.write(dir, "small", SegmentationSmallTest.source(), SegmentationSmallTest.GEOMETRY,
+			SegmentationSmallTest.SHAPE, SegmentationSmallTest.labels(), SegmentationSmallTest.FINDINGS, SegmentationWriterTest.ALGORITHM);
+		assertEquals(dir.resolve("small_nodules.seg.dcm"), w.segFile());
+		DicomTools.requirePydicom();
+		DicomTools.Run seg = DicomTools.python("read_seg.py", w.segFile().toString());
+		DicomTools.Run sr = DicomTools.python("read_sr.py", w.srFile().toString());
+		List<String[]> groups = sr.rows("group"), segments = seg.rows("segment");
+		assertEquals(2, groups.size());
+		String segUid = DicomTools.run(DicomTools.PYTHON, "-c", "import sys, pydicom; print(pydicom.dcmread(sys.argv[1]).SOPInstanceUID)",
+			w.segFile().toString()).out().strip();
+		for (int i = 0; i < 2; i++) {
+			assertEquals(segUid, groups.get(i)[4]);
+			assertEquals(segments.get(i)[1], groups.get(i)[5], "segment number");
+			assertEquals(segments.get(i)[7], groups.get(i)[2], "tracking UID of segment and group");
+		}
+		assertEquals("0.5", groups.get(0)[10]);
+		assertEquals("nan", groups.get(1)[10]);
+		DicomTools.requireDciodvfy();
+		DicomTools.Run v = DicomTools.dciodvfy(w.srFile());
+		assertEquals(List.of(), DicomTools.lines(v.out(), "Error"), v.out());
+	}
 }

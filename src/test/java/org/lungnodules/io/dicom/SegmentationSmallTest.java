@@ -90,7 +90,7 @@ class SegmentationSmallTest {
 
 		DicomTools.Run name = DicomTools.run(DicomTools.PYTHON, "-c",
 			"import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); print(d.SpecificCharacterSet, str(d.PatientName), d.StudyTime)", seg.toString());
-		assertEquals("ISO_IR 192 Müller^Jürgen 101500", name.out().strip());
+		assertEquals("ISO_IR 100 Müller^Jürgen 101500", name.out().strip());
 
 		DicomTools.requireDciodvfy();
 		DicomTools.Run v = DicomTools.dciodvfy(seg);
@@ -111,5 +111,19 @@ class SegmentationSmallTest {
 		assertThrows(IllegalArgumentException.class, () -> SegmentationWriter.write(dir.resolve("a.dcm"), src, GEOMETRY,
 			SHAPE, labels(), List.of(), SegmentationWriterTest.ALGORITHM), "no segment");
 		assertTrue(!Files.exists(dir.resolve("a.dcm")));
+	}
+
+	@Test
+	void namesBeyondLatin1AreWrittenInUtf8() throws Exception {
+		SourceImages s = source();
+		SourceImages jp = new SourceImages(s.studyInstanceUid(), s.seriesInstanceUid(), s.frameOfReferenceUid(),
+			Map.of("PatientName", "山田^太郎", "PatientID", "P-8"), s.images());
+		Path seg = dir.resolve("jp.seg.dcm");
+		SegmentationWriter.write(seg, jp, GEOMETRY, SHAPE, labels(), FINDINGS, SegmentationWriterTest.ALGORITHM);
+		DicomTools.requirePydicom();
+		DicomTools.Run name = DicomTools.run(DicomTools.PYTHON, "-c",
+			"import sys, pydicom; d = pydicom.dcmread(sys.argv[1]); sys.stdout.buffer.write((d.SpecificCharacterSet + ' ' + str(d.PatientName)).encode('utf-8'))",
+			seg.toString());
+		assertEquals("ISO_IR 192 山田^太郎", name.out().strip());
 	}
 }

@@ -24,8 +24,8 @@ def name(item):
 
 print("root\t%s\t%s" % (ds.ConceptNameCodeSequence[0].CodeValue, ds.ContentTemplateSequence[0].TemplateIdentifier))
 measurements = [i for i in ds.ContentSequence if i.ValueType == "CONTAINER" and name(i) == ("DCM", "126010")]
-assert len(measurements) == 1
-for g in measurements[0].ContentSequence:
+assert len(measurements) <= 1
+for g in (measurements[0].ContentSequence if measurements else []):
     assert name(g) == ("DCM", "125007"), name(g)
     v = {"p_mal": "nan"}
     for i in g.ContentSequence:
