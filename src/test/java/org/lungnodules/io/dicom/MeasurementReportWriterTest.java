@@ -10,6 +10,7 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.lungnodules.SharedData;
 
 /**
  * A TID 1500 report of the synthetic nodules of {@link SegmentationWriterTest}: dciodvfy finds no
@@ -32,6 +33,15 @@ class MeasurementReportWriterTest {
 		DicomTools.Run v = DicomTools.dciodvfy(srFile);
 		System.out.println("dciodvfy on the SR:\n" + v.out());
 		assertEquals(List.of(), DicomTools.lines(v.out(), "Error"), v.out());
+
+		// dcentvfy (dicom3tools): the patient and study of the SEG, the SR and the source images agree.
+		List<String> entity = new java.util.ArrayList<>(List.of("dcentvfy", segFile.toString(), srFile.toString()));
+		try (var files = java.nio.file.Files.list(SharedData.require("real/LIDC-IDRI-0001/dicom"))) {
+			files.sorted().forEach(p -> entity.add(p.toString()));
+		}
+		DicomTools.Run ent = DicomTools.run(entity.toArray(String[]::new));
+		System.out.println("dcentvfy:\n" + ent.out());
+		assertEquals(List.of(), DicomTools.lines(ent.out(), "Error"), ent.out());
 
 		DicomTools.requireDsrdump();
 		DicomTools.Run d = DicomTools.run("dsrdump", srFile.toString());

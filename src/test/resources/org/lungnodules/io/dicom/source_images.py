@@ -34,7 +34,8 @@ print("study\t" + first.StudyInstanceUID)
 print("series\t" + first.SeriesInstanceUID)
 print("for\t" + first.get("FrameOfReferenceUID", ""))
 for kw in ["PatientName", "PatientID", "PatientBirthDate", "PatientSex", "PatientAge", "StudyDate", "StudyTime",
-           "StudyID", "AccessionNumber", "ReferringPhysicianName", "StudyDescription"]:
+           "StudyID", "AccessionNumber", "ReferringPhysicianName", "StudyDescription",
+           "PatientIdentityRemoved", "DeidentificationMethod"]:
     v = first.get(kw)
     if v is not None and str(v) != "":
         print("attr\t%s\t%s" % (kw, str(v)))
