@@ -190,9 +190,12 @@ public final class MeasurementReportWriter {
 		return item(relationship, "UIDREF", conceptName).string(tag(0x0040, 0xA124), "UI", uid);
 	}
 
+	/** A NUM item; when 16 characters of DS cannot hold the value exactly, FloatingPointValue (FD) holds it too. */
 	private static DicomDataSet numItem(DicomDataSet conceptName, double value, DicomDataSet units) {
-		return item("CONTAINS", "NUM", conceptName).sequence(tag(0x0040, 0xA300), new DicomDataSet()
-			.string(tag(0x0040, 0xA30A), "DS", Part10.ds(value)).sequence(tag(0x0040, 0x08EA), units));
+		String ds = Part10.ds(value);
+		DicomDataSet measured = new DicomDataSet().string(tag(0x0040, 0xA30A), "DS", ds).sequence(tag(0x0040, 0x08EA), units);
+		if (Double.parseDouble(ds) != value) measured.fd(tag(0x0040, 0xA161), value);
+		return item("CONTAINS", "NUM", conceptName).sequence(tag(0x0040, 0xA300), measured);
 	}
 
 	/** A stable UID for this algorithm and version (name-based UUID in the 2.25 form). */

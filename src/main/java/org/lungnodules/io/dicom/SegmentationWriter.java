@@ -88,7 +88,9 @@ public final class SegmentationWriter {
 		boolean[][] touches = new boolean[findings.size()][depth];
 		for (int k = 0; k < depth; k++)
 			for (int p = 0; p < plane; p++) {
-				Integer s = segmentOfLabel.get(labels[k * plane + p]);
+				int v = labels[k * plane + p];
+				if (v == 0) continue;
+				Integer s = segmentOfLabel.get(v);
 				if (s != null) touches[s - 1][k] = true;
 			}
 		List<int[]> frames = new ArrayList<>(); // {segment number, slice}

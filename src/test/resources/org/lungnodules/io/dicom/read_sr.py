@@ -45,7 +45,8 @@ for g in (measurements[0].ContentSequence if measurements else []):
                    ("DCM", "111047"): "p_mal"}[n]
             unit = m.MeasurementUnitsCodeSequence[0].CodeValue
             assert unit == {"diam": "mm", "vol": "mm3", "p_nod": "1", "p_mal": "1"}[key], (key, unit)
-            v[key] = repr(float(m.NumericValue))
+            # FloatingPointValue, when present, holds the exact value that DS's 16 characters could not.
+            v[key] = repr(float(m.FloatingPointValue) if "FloatingPointValue" in m else float(m.NumericValue))
         elif i.ValueType == "SCOORD3D":
             assert n == ("DCM", "111010") and i.GraphicType == "POINT"
             v["xyz"] = "\t".join(repr(float(x)) for x in i.GraphicData)
