@@ -39,8 +39,17 @@ final class CommonModules {
 		for (Map.Entry<String, Attr> e : COPIED.entrySet()) {
 			String v = src.patientAndStudy().get(e.getKey());
 			Attr a = e.getValue();
-			if (v != null && !v.isEmpty()) ds.string(a.tag(), a.vr(), v);
-			else if (a.type2()) ds.empty(a.tag(), a.vr());
+			boolean copied = false;
+			if (v != null && !v.isEmpty()) {
+				try {
+					ds.string(a.tag(), a.vr(), v);
+					copied = true;
+				}
+				catch (IllegalArgumentException tooLong) {
+					// An invalid source value is left out rather than copied into an invalid file.
+				}
+			}
+			if (!copied && a.type2()) ds.empty(a.tag(), a.vr());
 		}
 		ds.string(tag(0x0020, 0x000D), "UI", src.studyInstanceUid());
 	}

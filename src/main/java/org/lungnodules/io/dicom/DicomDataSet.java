@@ -39,6 +39,7 @@ public final class DicomDataSet {
 	/** A string-valued attribute (AE, AS, CS, DA, DS, DT, IS, LO, LT, PN, SH, ST, TM, UC, UI, UR, UT). */
 	public DicomDataSet string(int tag, String vr, String value) {
 		if (value == null) value = "";
+		checkLength(tag, vr, value);
 		put(new Element(tag, vr, value.getBytes(isAscii(vr) ? StandardCharsets.US_ASCII : StandardCharsets.UTF_8), null));
 		return this;
 	}
@@ -52,6 +53,33 @@ public final class DicomDataSet {
 	public DicomDataSet empty(int tag, String vr) {
 		put(new Element(tag, vr, new byte[0], "SQ".equals(vr) ? List.of() : null));
 		return this;
+	}
+
+	/** Refuses values longer than their VR allows (PS3.5 Table 6.2-1), and UIDs that are not UIDs. */
+	private static void checkLength(int tag, String vr, String value) {
+		int max = switch (vr) {
+			case "AE", "CS", "SH", "DS" -> 16;
+			case "IS" -> 12;
+			case "DA" -> 8;
+			case "TM" -> 14;
+			case "DT" -> 26;
+			case "AS" -> 4;
+			case "LO", "UI" -> 64;
+			case "ST" -> 1024;
+			case "LT" -> 10240;
+			default -> Integer.MAX_VALUE;
+		};
+		for (String v : value.split("\\\\", -1)) {
+			if (v.codePointCount(0, v.length()) > max)
+				throw new IllegalArgumentException("(" + hex(tag) + ") " + vr + " value longer than " + max + " characters: " + v);
+			if (vr.equals("UI") && !v.matches("[0-9.]*"))
+				throw new IllegalArgumentException("(" + hex(tag) + ") not a UID: " + v);
+		}
+	}
+
+	/** At most {@code max} characters of the text, for descriptions built from names. */
+	static String cut(String text, int max) {
+		return text.codePointCount(0, text.length()) <= max ? text : text.substring(0, text.offsetByCodePoints(0, max));
 	}
 
 	/** US values. */

@@ -63,7 +63,7 @@ public final class MeasurementReportWriter {
 		ds.string(tag(0x0008, 0x0060), "CS", "SR")
 			.string(tag(0x0020, 0x000E), "UI", seriesUid)
 			.string(tag(0x0020, 0x0011), "IS", Integer.toString(SERIES_NUMBER))
-			.string(tag(0x0008, 0x103E), "LO", "Lung nodule measurements (" + alg.name() + ")")
+			.string(tag(0x0008, 0x103E), "LO", DicomDataSet.cut("Lung nodule measurements (" + alg.name() + ")", 64))
 			.empty(tag(0x0008, 0x1111), "SQ");
 		CommonModules.equipment(ds, alg);
 		// SR Document General

@@ -108,7 +108,7 @@ public final class SegmentationWriter {
 		ds.string(tag(0x0008, 0x0060), "CS", "SEG")
 			.string(tag(0x0020, 0x000E), "UI", seriesUid)
 			.string(tag(0x0020, 0x0011), "IS", Integer.toString(SERIES_NUMBER))
-			.string(tag(0x0008, 0x103E), "LO", "Lung nodules (" + alg.name() + ")");
+			.string(tag(0x0008, 0x103E), "LO", DicomDataSet.cut("Lung nodules (" + alg.name() + ")", 64));
 		// Frame of Reference
 		ds.string(tag(0x0020, 0x0052), "UI", src.frameOfReferenceUid()).empty(tag(0x0020, 0x1040), "LO");
 		CommonModules.equipment(ds, alg);
@@ -120,7 +120,7 @@ public final class SegmentationWriter {
 			.string(tag(0x0008, 0x0012), "DA", Part10.da(now))
 			.string(tag(0x0008, 0x0013), "TM", Part10.tm(now))
 			.string(tag(0x0070, 0x0080), "CS", "NODULES")
-			.string(tag(0x0070, 0x0081), "LO", "Lung nodules found by " + alg.name())
+			.string(tag(0x0070, 0x0081), "LO", DicomDataSet.cut("Lung nodules found by " + alg.name(), 64))
 			.empty(tag(0x0070, 0x0084), "PN")
 			.us(tag(0x0028, 0x0002), 1)
 			.string(tag(0x0028, 0x0004), "CS", "MONOCHROME2")

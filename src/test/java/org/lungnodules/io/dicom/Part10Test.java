@@ -151,4 +151,29 @@ class Part10Test {
 		assertEquals(List.of(), DicomTools.lines(d.out(), "W: "), d.out());
 		assertEquals(List.of(), DicomTools.lines(d.out(), "E: "), d.out());
 	}
+
+	@Test
+	void valuesLongerThanTheirVrAllowsAreRefused() {
+		DicomDataSet ds = new DicomDataSet();
+		ds.string(tag(0x0008, 0x0070), "LO", "x".repeat(64));
+		ds.strings(tag(0x0008, 0x0008), "CS", List.of("DERIVED", "PRIMARY"));
+		assertThrows(IllegalArgumentException.class, () -> ds.string(tag(0x0008, 0x0070), "LO", "x".repeat(65)));
+		assertThrows(IllegalArgumentException.class, () -> ds.string(tag(0x0020, 0x0010), "SH", "12345678901234567"));
+		assertThrows(IllegalArgumentException.class, () -> ds.string(tag(0x0008, 0x0060), "CS", "ABCDEFGHIJKLMNOPQ"));
+		assertThrows(IllegalArgumentException.class, () -> ds.string(tag(0x0008, 0x0018), "UI", "1.2.x"));
+		assertThrows(IllegalArgumentException.class, () -> ds.string(tag(0x0008, 0x0018), "UI", "1." + "2".repeat(63)));
+		assertEquals("abc", DicomDataSet.cut("abcdef", 3));
+		assertEquals("ab", DicomDataSet.cut("ab", 3));
+	}
+
+	@Test
+	void anOverlongSourceValueIsLeftOutNotCopied() {
+		SourceImages s = SegmentationSmallTest.source();
+		SourceImages bad = new SourceImages(s.studyInstanceUid(), s.seriesInstanceUid(), s.frameOfReferenceUid(),
+			java.util.Map.of("StudyID", "12345678901234567", "PatientID", "P-9"), s.images());
+		DicomDataSet ds = new DicomDataSet();
+		CommonModules.patientAndStudy(ds, bad);
+		assertEquals("", ds.stringValue(tag(0x0020, 0x0010)), "type 2 StudyID present, empty");
+		assertEquals("P-9", ds.stringValue(tag(0x0010, 0x0020)));
+	}
 }
