@@ -96,7 +96,14 @@ class SegmentationWriterTest {
 			assertEquals("Lung Nodules for Fiji", s[8]);
 			assertEquals("1.2.3-test", s[9]);
 			assertTrue(s[10].contains("segmentation sha256=" + "a".repeat(64)), s[10]);
+			assertTrue(s[10].contains("nodule classifier sha256=" + "0123456789abcdef".repeat(4)), s[10]);
 		}
+		// Colours: unscored (nodule 2) is yellow, CIELab 97, -22, 94 scaled to 0..65535 (PS3.3 C.10.7.1.1) by hand:
+		// 97 × 655.35 = 63568.95; (-22 + 128) × 257 = 27242; (94 + 128) × 257 = 57054.
+		assertEquals("63569 27242 57054", segments.get(1)[11]);
+		// The more malignant (nodule 3, p 0.6) is redder (larger a*) than nodule 1 (p 0.2).
+		int a1 = Integer.parseInt(segments.get(0)[11].split(" ")[1]), a3 = Integer.parseInt(segments.get(2)[11].split(" ")[1]);
+		assertTrue(a3 > a1 && a1 > 27242, a1 + " " + a3);
 
 		int h = f.ct().height(), w2 = f.ct().width(), plane = h * w2;
 		MessageDigest sha = MessageDigest.getInstance("SHA-256");

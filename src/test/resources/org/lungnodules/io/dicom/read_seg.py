@@ -4,7 +4,7 @@
 Usage: read_seg.py SEG.dcm
 Prints tab-separated lines:
   segments N
-  segment NUMBER LABEL CATEGORY_CODE TYPE_CODE REGION_CODE ALGORITHM_TYPE TRACKING_UID ALGO_NAME ALGO_VERSION ALGO_PARAMETERS
+  segment NUMBER LABEL CATEGORY_CODE TYPE_CODE REGION_CODE ALGORITHM_TYPE TRACKING_UID ALGO_NAME ALGO_VERSION ALGO_PARAMETERS CIELAB
   frame INDEX SEGMENT REF_SOP_INSTANCE X Y Z SET_PIXELS SHA256(uint8 frame, row-major) REF_FRAME(0: none)
   orientation R1 R2 R3 C1 C2 C3 / spacing ROW COL THICKNESS
   refseries SERIES_UID N_INSTANCES
@@ -23,10 +23,11 @@ print("for\t" + ds.FrameOfReferenceUID)
 print("segments\t%d" % len(ds.SegmentSequence))
 for s in ds.SegmentSequence:
     a = s.SegmentationAlgorithmIdentificationSequence[0]
-    print("segment\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
+    print("segment\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s" % (
         s.SegmentNumber, s.SegmentLabel, s.SegmentedPropertyCategoryCodeSequence[0].CodeValue,
         s.SegmentedPropertyTypeCodeSequence[0].CodeValue, s.AnatomicRegionSequence[0].CodeValue,
-        s.SegmentAlgorithmType, s.TrackingUID, a.AlgorithmName, a.AlgorithmVersion, a.get("AlgorithmParameters", "")))
+        s.SegmentAlgorithmType, s.TrackingUID, a.AlgorithmName, a.AlgorithmVersion, a.get("AlgorithmParameters", ""),
+        " ".join(str(int(v)) for v in s.RecommendedDisplayCIELabValue)))
 pixels = ds.pixel_array
 if pixels.ndim == 2:
     pixels = pixels[np.newaxis]
