@@ -45,8 +45,8 @@ public final class MeasurementReportWriter {
 	 */
 	public static String write(Path file, SourceImages source, SegmentationWriter.Written segmentation,
 		List<NoduleFinding> findings, Algorithm algorithm) throws IOException {
-		String sop = Part10.newUid();
-		Part10.write(file, build(source, segmentation, findings, algorithm, sop, Part10.newUid(), ZonedDateTime.now()));
+		String sop = Part10Writer.newUid();
+		Part10Writer.write(file, build(source, segmentation, findings, algorithm, sop, Part10Writer.newUid(), ZonedDateTime.now()));
 		return sop;
 	}
 
@@ -70,10 +70,10 @@ public final class MeasurementReportWriter {
 		ds.string(tag(0x0020, 0x0013), "IS", "1")
 			.string(tag(0x0040, 0xA491), "CS", "COMPLETE")
 			.string(tag(0x0040, 0xA493), "CS", "UNVERIFIED")
-			.string(tag(0x0008, 0x0023), "DA", Part10.da(now))
-			.string(tag(0x0008, 0x0033), "TM", Part10.tm(now))
-			.string(tag(0x0008, 0x0012), "DA", Part10.da(now))
-			.string(tag(0x0008, 0x0013), "TM", Part10.tm(now))
+			.string(tag(0x0008, 0x0023), "DA", Part10Writer.da(now))
+			.string(tag(0x0008, 0x0033), "TM", Part10Writer.tm(now))
+			.string(tag(0x0008, 0x0012), "DA", Part10Writer.da(now))
+			.string(tag(0x0008, 0x0013), "TM", Part10Writer.tm(now))
 			.empty(tag(0x0040, 0xA372), "SQ")
 			.sequence(tag(0x0040, 0xA375), evidence(src, seg));
 		if (!findings.isEmpty()) ds.sequence(tag(0x0008, 0x0110), new DicomDataSet()
@@ -192,7 +192,7 @@ public final class MeasurementReportWriter {
 
 	/** A NUM item; when 16 characters of DS cannot hold the value exactly, FloatingPointValue (FD) holds it too. */
 	private static DicomDataSet numItem(DicomDataSet conceptName, double value, DicomDataSet units) {
-		String ds = Part10.ds(value);
+		String ds = Part10Writer.ds(value);
 		DicomDataSet measured = new DicomDataSet().string(tag(0x0040, 0xA30A), "DS", ds).sequence(tag(0x0040, 0x08EA), units);
 		if (Double.parseDouble(ds) != value) measured.fd(tag(0x0040, 0xA161), value);
 		return item("CONTAINS", "NUM", conceptName).sequence(tag(0x0040, 0xA300), measured);
@@ -200,6 +200,6 @@ public final class MeasurementReportWriter {
 
 	/** A stable UID for this algorithm and version (name-based UUID in the 2.25 form). */
 	static String deviceUid(Algorithm alg) {
-		return Part10.uidOf(UUID.nameUUIDFromBytes(("device:" + alg.name() + "\u0000" + alg.version()).getBytes(StandardCharsets.UTF_8)));
+		return Part10Writer.uidOf(UUID.nameUUIDFromBytes(("device:" + alg.name() + "\u0000" + alg.version()).getBytes(StandardCharsets.UTF_8)));
 	}
 }

@@ -57,10 +57,10 @@ public final class SegmentationWriter {
 	public static Written write(Path file, SourceImages source, Geometry geometry, int[] shapeIrc, int[] labels,
 		List<NoduleFinding> findings, Algorithm algorithm) throws IOException {
 		List<String> tracking = new ArrayList<>();
-		for (int i = 0; i < findings.size(); i++) tracking.add(Part10.newUid());
-		String sop = Part10.newUid(), series = Part10.newUid();
+		for (int i = 0; i < findings.size(); i++) tracking.add(Part10Writer.newUid());
+		String sop = Part10Writer.newUid(), series = Part10Writer.newUid();
 		DicomDataSet ds = build(source, geometry, shapeIrc, labels, findings, algorithm, sop, series, tracking, ZonedDateTime.now());
-		Part10.write(file, ds);
+		Part10Writer.write(file, ds);
 		List<Integer> numbers = new ArrayList<>();
 		for (int i = 0; i < findings.size(); i++) numbers.add(i + 1);
 		return new Written(sop, series, List.copyOf(numbers), List.copyOf(tracking));
@@ -115,10 +115,10 @@ public final class SegmentationWriter {
 		// General Image, Segmentation Image, Multi-frame Functional Groups
 		ds.strings(tag(0x0008, 0x0008), "CS", List.of("DERIVED", "PRIMARY"))
 			.string(tag(0x0020, 0x0013), "IS", "1")
-			.string(tag(0x0008, 0x0023), "DA", Part10.da(now))
-			.string(tag(0x0008, 0x0033), "TM", Part10.tm(now))
-			.string(tag(0x0008, 0x0012), "DA", Part10.da(now))
-			.string(tag(0x0008, 0x0013), "TM", Part10.tm(now))
+			.string(tag(0x0008, 0x0023), "DA", Part10Writer.da(now))
+			.string(tag(0x0008, 0x0033), "TM", Part10Writer.tm(now))
+			.string(tag(0x0008, 0x0012), "DA", Part10Writer.da(now))
+			.string(tag(0x0008, 0x0013), "TM", Part10Writer.tm(now))
 			.string(tag(0x0070, 0x0080), "CS", "NODULES")
 			.string(tag(0x0070, 0x0081), "LO", DicomDataSet.cut("Lung nodules found by " + alg.name(), 64))
 			.empty(tag(0x0070, 0x0084), "PN")
@@ -139,7 +139,7 @@ public final class SegmentationWriter {
 		ds.sequence(tag(0x0062, 0x0002), segments);
 
 		// Multi-frame Dimension: segment, then position along the slice normal.
-		String dimOrg = Part10.newUid();
+		String dimOrg = Part10Writer.newUid();
 		ds.sequence(tag(0x0020, 0x9221), new DicomDataSet().string(tag(0x0020, 0x9164), "UI", dimOrg));
 		ds.sequence(tag(0x0020, 0x9222),
 			dimension(dimOrg, tag(0x0062, 0x000B), tag(0x0062, 0x000A), "ReferencedSegmentNumber"),
@@ -149,11 +149,11 @@ public final class SegmentationWriter {
 		double[] sp = g.spacing(), d = g.direction();
 		ds.sequence(tag(0x5200, 0x9229), new DicomDataSet()
 			.sequence(tag(0x0028, 0x9110), new DicomDataSet()
-				.string(tag(0x0018, 0x0050), "DS", Part10.ds(sp[2]))
-				.string(tag(0x0018, 0x0088), "DS", Part10.ds(sp[2]))
-				.string(tag(0x0028, 0x0030), "DS", Part10.ds(sp[1], sp[0])))
+				.string(tag(0x0018, 0x0050), "DS", Part10Writer.ds(sp[2]))
+				.string(tag(0x0018, 0x0088), "DS", Part10Writer.ds(sp[2]))
+				.string(tag(0x0028, 0x0030), "DS", Part10Writer.ds(sp[1], sp[0])))
 			.sequence(tag(0x0020, 0x9116), new DicomDataSet()
-				.string(tag(0x0020, 0x0037), "DS", Part10.ds(d[0], d[3], d[6], d[1], d[4], d[7]))));
+				.string(tag(0x0020, 0x0037), "DS", Part10Writer.ds(d[0], d[3], d[6], d[1], d[4], d[7]))));
 
 		// Per-frame functional groups.
 		List<DicomDataSet> perFrame = new ArrayList<>();
@@ -170,7 +170,7 @@ public final class SegmentationWriter {
 					.sequence(tag(0x0008, 0x2112), sourceImage)
 					.sequence(tag(0x0008, 0x9215), code("113076", "DCM", "Segmentation")))
 				.sequence(tag(0x0020, 0x9111), new DicomDataSet().ul(tag(0x0020, 0x9157), f[0], f[1] + 1))
-				.sequence(tag(0x0020, 0x9113), new DicomDataSet().string(tag(0x0020, 0x0032), "DS", Part10.ds(ipp)))
+				.sequence(tag(0x0020, 0x9113), new DicomDataSet().string(tag(0x0020, 0x0032), "DS", Part10Writer.ds(ipp)))
 				.sequence(tag(0x0062, 0x000A), new DicomDataSet().us(tag(0x0062, 0x000B), f[0])));
 		}
 		ds.sequence(tag(0x5200, 0x9230), perFrame);

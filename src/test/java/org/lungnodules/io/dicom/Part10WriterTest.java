@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The Part 10 writer's bytes, checked against hand-computed encodings and read back by dcmdump and pydicom. */
-class Part10Test {
+class Part10WriterTest {
 
 	@TempDir
 	Path dir;
@@ -83,33 +83,33 @@ class Part10Test {
 
 	@Test
 	void uidsAreTheUuidAsAnUnsignedDecimal() {
-		assertEquals("2.25.1", Part10.uidOf(new UUID(0, 1)));
-		assertEquals("2.25.340282366920938463463374607431768211455", Part10.uidOf(new UUID(-1, -1)));
-		assertEquals("2.25.18446744073709551616", Part10.uidOf(new UUID(1, 0)));
+		assertEquals("2.25.1", Part10Writer.uidOf(new UUID(0, 1)));
+		assertEquals("2.25.340282366920938463463374607431768211455", Part10Writer.uidOf(new UUID(-1, -1)));
+		assertEquals("2.25.18446744073709551616", Part10Writer.uidOf(new UUID(1, 0)));
 		for (int i = 0; i < 100; i++) {
-			String u = Part10.newUid();
+			String u = Part10Writer.newUid();
 			assertTrue(u.matches("2\\.25\\.(0|[1-9][0-9]*)") && u.length() <= 64, u);
 		}
-		assertTrue(Part10.IMPLEMENTATION_CLASS_UID.matches("2\\.25\\.[1-9][0-9]*"));
+		assertTrue(Part10Writer.IMPLEMENTATION_CLASS_UID.matches("2\\.25\\.[1-9][0-9]*"));
 	}
 
 	@Test
 	void datesTimesAndDecimalsFollowPs35() {
 		ZonedDateTime t = ZonedDateTime.of(2024, 3, 5, 7, 8, 9, 123_456_000, ZoneOffset.ofHours(1));
-		assertEquals("20240305", Part10.da(t));
-		assertEquals("070809.123456", Part10.tm(t));
-		assertEquals("20240305070809.123456+0100", Part10.dt(t));
-		assertEquals("0.703125", Part10.ds(0.703125));
-		assertEquals("-171.699997", Part10.ds(-171.699997));
-		assertEquals("2.5", Part10.ds(2.5));
-		assertEquals("-340", Part10.ds(-340.0));
-		assertEquals("0", Part10.ds(1e-12));
-		String third = Part10.ds(1.0 / 3);
+		assertEquals("20240305", Part10Writer.da(t));
+		assertEquals("070809.123456", Part10Writer.tm(t));
+		assertEquals("20240305070809.123456+0100", Part10Writer.dt(t));
+		assertEquals("0.703125", Part10Writer.ds(0.703125));
+		assertEquals("-171.699997", Part10Writer.ds(-171.699997));
+		assertEquals("2.5", Part10Writer.ds(2.5));
+		assertEquals("-340", Part10Writer.ds(-340.0));
+		assertEquals("0", Part10Writer.ds(1e-12));
+		String third = Part10Writer.ds(1.0 / 3);
 		assertTrue(third.length() <= 16 && Math.abs(Double.parseDouble(third) - 1.0 / 3) < 1e-13, third);
-		String big = Part10.ds(-123456789.123456789);
+		String big = Part10Writer.ds(-123456789.123456789);
 		assertTrue(big.length() <= 16 && Math.abs(Double.parseDouble(big) + 123456789.123456789) < 1e-5, big);
-		assertEquals("1\\0\\-0.5", Part10.ds(1, 0, -0.5));
-		assertThrows(IllegalArgumentException.class, () -> Part10.ds(Double.NaN));
+		assertEquals("1\\0\\-0.5", Part10Writer.ds(1, 0, -0.5));
+		assertThrows(IllegalArgumentException.class, () -> Part10Writer.ds(Double.NaN));
 	}
 
 	@Test
@@ -118,7 +118,7 @@ class Part10Test {
 			.string(tag(0x0008, 0x0018), "UI", "1.2.3").string(tag(0x0010, 0x0010), "PN", "Doe^Jo")
 			.string(tag(0x0010, 0x0020), "LO", "odd").string(tag(0x0020, 0x000D), "UI", "1.23");
 		Path file = dir.resolve("small.dcm");
-		Part10.write(file, ds);
+		Part10Writer.write(file, ds);
 		byte[] b = Files.readAllBytes(file);
 		for (int i = 0; i < 128; i++) assertEquals(0, b[i]);
 		assertEquals("DICM", new String(b, 128, 4, StandardCharsets.US_ASCII));

@@ -22,7 +22,7 @@ import org.lungnodules.io.AtomicFiles;
  * (group 0002 with its group length) and the data set, all in explicit VR little endian; plus the
  * value formats the writers need (UIDs, DA, TM, DT, DS, IS).
  */
-public final class Part10 {
+public final class Part10Writer {
 
 	public static final String EXPLICIT_VR_LITTLE_ENDIAN = "1.2.840.10008.1.2.1";
 	/** This implementation's class UID: 2.25 form of a name-based UUID of {@code org.lungnodules}. */
@@ -31,7 +31,7 @@ public final class Part10 {
 
 	private static final int SOP_CLASS_UID = DicomDataSet.tag(0x0008, 0x0016), SOP_INSTANCE_UID = DicomDataSet.tag(0x0008, 0x0018);
 
-	private Part10() {}
+	private Part10Writer() {}
 
 	/** A new UID in the 2.25 form: a random UUID as an unsigned decimal integer (PS3.5 §B.2). */
 	public static String newUid() {
