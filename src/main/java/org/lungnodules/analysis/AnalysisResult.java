@@ -36,6 +36,10 @@ public record AnalysisResult(String seriesUid, Geometry geometry, int[] shapeIrc
 	public static final String LOSSY_WARNING = LOSSY_INPUT + ": the CT was read from lossy-compressed DICOM (lossy=accept); its HU " +
 		"values differ from the scanner's, and results may differ from those on the original";
 
+	/** What a result says when DICOM outputs were asked for ({@code dicom=true}) of a CT that is not a DICOM series. */
+	public static final String NOT_DICOM_WARNING = "dicom=true: not read from a DICOM series, so no DICOM Segmentation or " +
+		"Structured Report was written (they must refer to the source images)";
+
 	/** The same result with one more warning. */
 	public AnalysisResult withWarning(String warning) {
 		List<String> more = new ArrayList<>(warnings);

@@ -19,6 +19,7 @@ import org.lungnodules.Progress;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.CtReader;
+import org.lungnodules.io.dicom.Algorithm;
 import org.lungnodules.nn.EngineEnvironment;
 
 /**
@@ -117,14 +118,6 @@ public final class CohortRun {
 	 * @param modelsSha256 the models' digests, for the summary; a scan done with other models is redone
 	 * @param log receives a line per failed scan, and per done scan that had to be analysed again
 	 */
-	/** Reads lossy-compressed DICOM instead of failing on it ({@code lossy=accept}); its results then say so. */
-	public CohortRun acceptLossy(boolean accept) {
-		this.acceptLossy = accept;
-		return this;
-	}
-
-	private boolean acceptLossy;
-
 	public CohortRun(Path output, boolean overwrite, double threshold, String device, String modelsSha256, Consumer<String> log) {
 		this.output = output;
 		this.overwrite = overwrite;
@@ -133,6 +126,26 @@ public final class CohortRun {
 		this.modelsSha256 = modelsSha256 == null ? "" : modelsSha256;
 		this.log = log == null ? s -> {} : log;
 	}
+
+	/** Reads lossy-compressed DICOM instead of failing on it ({@code lossy=accept}); its results then say so. */
+	public CohortRun acceptLossy(boolean accept) {
+		this.acceptLossy = accept;
+		return this;
+	}
+
+	private boolean acceptLossy;
+
+	/**
+	 * With an output folder, also writes each DICOM scan's nodules as a DICOM Segmentation and
+	 * Structured Report ({@code dicom=true}) naming this algorithm; null (the default) writes none.
+	 */
+	public CohortRun writeDicom(Algorithm algorithm) {
+		this.dicomAlgorithm = algorithm;
+		return this;
+	}
+
+	private Algorithm dicomAlgorithm;
+
 
 	/**
 	 * Runs the analysis over the scans. Only cancelling stops it early ({@link Progress.Canceled}); any
@@ -233,6 +246,8 @@ public final class CohortRun {
 			Path csv = output == null ? null : CandidatesCsv.write(output, result);
 			// For 3D Slicer and ITK-SNAP; the label map only when the analysis kept its label volume.
 			if (output != null) ViewerFiles.write(output, result, threshold);
+			if (output != null && dicomAlgorithm != null)
+				result = ViewerFiles.writeDicomOrWarn(output, result, threshold, read.dicomSource(), dicomAlgorithm);
 			if (listener != null) listener.analysed(scan, ct, result);
 			double seconds = (System.nanoTime() - start) / 1e9;
 			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, read.lossy());

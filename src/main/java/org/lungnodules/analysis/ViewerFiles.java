@@ -1,16 +1,23 @@
 package org.lungnodules.analysis;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 
 import net.imglib2.img.array.ArrayImgs;
 
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.AtomicFiles;
 import org.lungnodules.io.Nifti;
+import org.lungnodules.io.dicom.Algorithm;
+import org.lungnodules.io.dicom.NoduleDicom;
+import org.lungnodules.io.dicom.NoduleFinding;
+import org.lungnodules.io.dicom.SourceImages;
+import org.lungnodules.nn.PublishedModels;
 
 /**
  * The nodules of an analysis as files that 3D Slicer and ITK-SNAP open next to the CT, both on the
@@ -63,6 +70,75 @@ public final class ViewerFiles {
 		AtomicFiles.writeString(markups, markupsJson(result, threshold));
 		written.add(markups);
 		return written;
+	}
+
+	/**
+	 * Writes the nodules as a DICOM Segmentation ({@code <seriesuid>_nodules.seg.dcm}, one segment per
+	 * nodule, segment k being nodule k) and a TID 1500 Structured Report ({@code _nodules.sr.dcm}) into
+	 * {@code outputDir}, in the source series' study and frame of reference. The result must be on the
+	 * grid the series was read on, as {@code CtReader} returns it, and have kept its label volume.
+	 *
+	 * @throws IllegalArgumentException if the source has not one image per slice of the result
+	 */
+	public static NoduleDicom.Written writeDicom(Path outputDir, AnalysisResult result, double threshold, SourceImages source,
+		Algorithm algorithm) throws IOException {
+		int[] components = result.labels();
+		if (components == null) throw new IllegalStateException("The analysis of " + result.seriesUid() + " did not keep its label volume");
+		int[] shape = result.shapeIrc();
+		if (source.images().size() != shape[0])
+			throw new IllegalArgumentException("The DICOM series of " + result.seriesUid() + " has " + source.images().size() +
+				" images for " + shape[0] + " slices");
+		double[] spacing = result.geometry().spacing();
+		double voxelMm3 = spacing[0] * spacing[1] * spacing[2];
+		List<NoduleFinding> findings = new ArrayList<>();
+		int rank = 0;
+		for (Candidate c : result.nodules(threshold))
+			findings.add(new NoduleFinding(++rank, c.label(), c.x(), c.y(), c.z(), c.diameterMm(), c.voxels() * voxelMm3, c.probability(),
+				c.pMalignant()));
+		return NoduleDicom.write(outputDir, base(result.seriesUid()), source, result.geometry(), shape, components, findings, algorithm);
+	}
+
+	/**
+	 * {@link #writeDicom} for a scan of a cohort or a single run ({@code dicom=true}): a CT not read from DICOM
+	 * ({@code source} null), or a series the DICOM objects cannot refer to (no Frame of Reference UID, say),
+	 * gives the result back with a warning saying why no SEG or SR was written, rather than failing a scan
+	 * whose other outputs are sound.
+	 */
+	public static AnalysisResult writeDicomOrWarn(Path outputDir, AnalysisResult result, double threshold, SourceImages source,
+		Algorithm algorithm) throws IOException {
+		if (source == null) return result.withWarning(AnalysisResult.NOT_DICOM_WARNING);
+		try {
+			writeDicom(outputDir, result, threshold, source, algorithm);
+			return result;
+		}
+		catch (IllegalArgumentException e) {
+			return result.withWarning("dicom=true: no DICOM Segmentation or Structured Report was written: " + e.getMessage());
+		}
+	}
+
+	/** Names the program, its version and the SHA-256 of each network given (nulls left out), for the DICOM outputs. */
+	public static Algorithm algorithm(Path segModel, Path clsModel, Path malModel) throws IOException {
+		List<Algorithm.Model> models = new ArrayList<>();
+		String[] roles = { "segmentation", "nodule classifier", "malignancy classifier" };
+		Path[] paths = { segModel, clsModel, malModel };
+		for (int i = 0; i < paths.length; i++)
+			if (paths[i] != null) models.add(new Algorithm.Model(roles[i], PublishedModels.sha256(paths[i])));
+		return new Algorithm(PROGRAM, programVersion(), models);
+	}
+
+	static final String PROGRAM = "Lung Nodules for Fiji";
+
+	/** The version the build wrote into {@code lung-nodules.properties}; "development" when run from classes without it. */
+	static String programVersion() {
+		Properties p = new Properties();
+		try (InputStream in = ViewerFiles.class.getResourceAsStream("/lung-nodules.properties")) {
+			if (in != null) p.load(in);
+		}
+		catch (IOException e) {
+			// unknown version: say so rather than fail the outputs
+		}
+		String v = p.getProperty("Version", "");
+		return v.isBlank() || v.startsWith("${") ? "development" : v;
 	}
 
 	/**

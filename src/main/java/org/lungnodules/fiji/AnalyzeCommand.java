@@ -83,7 +83,7 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, Sho
 	private File annotations;
 
 	@Parameter(label = "output", required = false, style = FileWidget.DIRECTORY_STYLE, description = "Folder for <seriesuid>_candidates.csv, the nodules for 3D Slicer and ITK-SNAP (<seriesuid>_nodules.nii.gz label map, " +
-		"<seriesuid>_nodules.mrk.json markups) and confusion tables; with an input folder also summary.csv, " +
+		"<seriesuid>_nodules.mrk.json markups; with dicom, DICOM SEG and SR) and confusion tables; with an input folder also summary.csv, " +
 		"failures.csv and done/ (what makes a rerun skip finished scans)")
 	private File output;
 
@@ -103,6 +103,11 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, Sho
 	@Parameter(label = "overwrite", description = "With a folder: analyse again the scans already done in output (default: skip them, " +
 		"so a stopped run continues)")
 	private boolean overwrite = false;
+
+	@Parameter(label = "dicom", description = "With output and a DICOM series: also write <seriesuid>_nodules.seg.dcm (DICOM Segmentation, " +
+		"a segment per nodule) and <seriesuid>_nodules.sr.dcm (TID 1500 Structured Report), in the source's study, for PACS viewers " +
+		"and 3D Slicer (default off: they copy the patient's name and IDs from the source images)")
+	private boolean dicom = false;
 
 	@Parameter(label = "label_image", description = "In Fiji, also show the labelled components")
 	private boolean label_image = false;
@@ -188,16 +193,18 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, Sho
 				volume = scans.isEmpty() ? ImagePlusAdapter.fromImagePlus(image) : readCt(scans.get(0).toFile(), series);
 				result = analysis.analyze(volume, progress);
 				if (!scans.isEmpty() && lastRead != null && lastRead.lossy()) result = result.withWarning(LOSSY_WARNING);
-				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
 				if (out != null) {
 					CandidatesCsv.write(out, result);
 					ViewerFiles.write(out, result, threshold);
+					if (dicom) result = ViewerFiles.writeDicomOrWarn(out, result, threshold, scans.isEmpty() || lastRead == null ? null :
+						lastRead.dicomSource(), ViewerFiles.algorithm(seg, cls, mal));
 				}
+				for (String w : result.warnings()) log.warn(volume.seriesUid() + ": " + w);
 				total[0] = total[0].plus(report(report, result, truth, out));
 			}
 			else {
 				CohortRun run = new CohortRun(out, overwrite, threshold, inference.device().toString(), CohortRun.modelsSha256(seg, cls, mal),
-					log::warn).acceptLossy(acceptsLossy());
+					log::warn).acceptLossy(acceptsLossy()).writeDicom(dicom && out != null ? ViewerFiles.algorithm(seg, cls, mal) : null);
 				CohortRun.Report done = run.run(scans, analysis::analyze, (scan, ct, r) -> {
 					for (String w : r.warnings()) log.warn(r.seriesUid() + ": " + w);
 					// Not the CT, nor the volumes (the label map is written by then): holding them while the next
@@ -244,7 +251,8 @@ public class AnalyzeCommand extends LunaCommand implements UsesCurrentImage, Sho
 		StringBuilder sb = new StringBuilder();
 		sb.append(String.format(Locale.ROOT, "%s: %d nodule(s) with probability >= %.2f among %d candidates%n", r.seriesUid(), nodules,
 			threshold, candidates));
-		if (r.lossyInput()) sb.append("  ").append(LOSSY_WARNING).append('\n');
+		// What the analysis worked around or could not write (lossy input, no DICOM outputs, ...): the log is not all users read.
+		for (String w : r.warnings()) sb.append("  ").append(w).append('\n');
 		if (!found.isEmpty()) sb.append(String.format("  %4s %9s %9s %9s %8s %11s %11s%n", "rank", "coordX", "coordY", "coordZ", "diam_mm",
 			"probability", "p_malignant"));
 		int rank = 0;

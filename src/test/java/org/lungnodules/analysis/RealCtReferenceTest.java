@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,6 +28,9 @@ import org.lungnodules.Progress;
 import org.lungnodules.SharedData;
 import org.lungnodules.ct.CtVolume;
 import org.lungnodules.io.CtReader;
+import org.lungnodules.io.LidcReadings;
+import org.lungnodules.io.dicom.DicomTools;
+import org.lungnodules.io.dicom.NoduleDicom;
 import org.lungnodules.io.Nifti;
 import org.lungnodules.io.MetaImage;
 import org.lungnodules.nn.Inference;
@@ -36,12 +45,14 @@ class RealCtReferenceTest {
 
 	static final String REAL = "real/LIDC-IDRI-0001/";
 
+	private static CtReader.ReadCt read;
 	private static CtVolume ct;
 	private static AnalysisResult result;
 
 	@BeforeAll
 	static void analyzeOnce() throws IOException {
-		ct = CtReader.read(SharedData.require(REAL + "dicom")).volume();
+		read = CtReader.read(SharedData.require(REAL + "dicom"));
+		ct = read.volume();
 		try (Inference inference = CtAnalysisReferenceTest.openBookModels()) {
 			result = new CtAnalysis(inference, CtAnalysis.Settings.defaults()).analyze(ct, Progress.NONE);
 		}
@@ -49,6 +60,7 @@ class RealCtReferenceTest {
 
 	@AfterAll
 	static void release() {
+		read = null;
 		ct = null;
 		result = null;
 	}
@@ -118,6 +130,91 @@ class RealCtReferenceTest {
 		for (Candidate c : result.candidates()) {
 			double[] w = back.geometry().voxelToWorld(c.index(), c.row(), c.col());
 			assertArrayEquals(new double[] { c.x(), c.y(), c.z() }, w, 1e-9, "component " + c.label() + " in the NIfTI copy's world");
+		}
+	}
+
+	/**
+	 * Issue #23 §1 on the real series: the DICOM Segmentation and Structured Report of the analysis.
+	 * dciodvfy judges both; pydicom reads the SEG's voxels back, placing each by the frame's own plane
+	 * position and finding its slice by the SOP instance it references. The 23 mm nodule's segment must
+	 * sit on LUNA16's annotation and overlap the four radiologists' consensus; the SR's measurement
+	 * groups must be the candidates file's nodules, in its order.
+	 */
+	@Test
+	void dicomSegmentationAndReportOfTheSeries(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+		DicomTools.requireDciodvfy();
+		DicomTools.requirePydicom();
+		Path csv = CandidatesCsv.write(dir, result);
+		Path seg = SharedData.require(CtAnalysisReferenceTest.SEG), cls = SharedData.require(CtAnalysisReferenceTest.CLS);
+		NoduleDicom.Written w = ViewerFiles.writeDicom(dir, result, 0.5, read.dicomSource(), ViewerFiles.algorithm(seg, cls, null));
+		for (Path f : List.of(w.segFile(), w.srFile())) {
+			DicomTools.Run v = DicomTools.dciodvfy(f);
+			assertEquals(List.of(), DicomTools.lines(v.out(), "Error"), f.getFileName() + ":\n" + v.out());
+		}
+
+		// LUNA16's annotation of this series, and the readers' consensus on the CT's grid.
+		String uid = ct.seriesUid();
+		double[] truth = null;
+		for (String line : Files.readAllLines(SharedData.require("luna/annotations.csv")))
+			if (line.startsWith(uid + ",")) {
+				String[] f = line.split(",");
+				truth = new double[] { Double.parseDouble(f[1]), Double.parseDouble(f[2]), Double.parseDouble(f[3]), Double.parseDouble(f[4]) };
+			}
+		assertTrue(truth != null && truth[3] > 20, "LUNA16 annotates the 23 mm nodule of " + uid);
+		LidcConsensus.Result consensus = LidcConsensus.of(LidcReadings.read(SharedData.require(REAL + "reader-annotations.xml")), ct.geometry(),
+			ct.shapeIrc(), LidcConsensus.Settings.defaults());
+		assertEquals(1, consensus.clusters().size());
+		LidcConsensus.Mask readers = consensus.clusters().get(0).consensus();
+
+		// The SEG's voxels, per segment: world centroid, and the voxels on the CT's grid.
+		Map<String, Integer> sliceOf = new HashMap<>();
+		for (int i = 0; i < read.dicomSource().images().size(); i++) sliceOf.put(read.dicomSource().images().get(i).sopInstanceUid(), i);
+		Map<Integer, double[]> sums = new TreeMap<>();
+		Map<Integer, Set<Long>> voxels = new HashMap<>();
+		int plane = ct.width() * ct.height();
+		for (String[] v : DicomTools.python("seg_voxels.py", w.segFile().toString()).rows("voxel")) {
+			int segment = Integer.parseInt(v[1]);
+			Integer slice = sliceOf.get(v[2]);
+			assertTrue(slice != null, "frame references an image of the series: " + v[2]);
+			double[] sum = sums.computeIfAbsent(segment, k -> new double[4]);
+			for (int k = 0; k < 3; k++) sum[k] += Double.parseDouble(v[6 + k]);
+			sum[3]++;
+			voxels.computeIfAbsent(segment, k -> new HashSet<>()).add((long) slice * plane + Integer.parseInt(v[4]) * ct.width() + Integer.parseInt(v[5]));
+		}
+		List<CandidatesCsv.Row> nodules = new java.util.ArrayList<>();
+		for (CandidatesCsv.Row r : CandidatesCsv.read(csv)) if (r.probability() >= 0.5) nodules.add(r);
+		assertEquals(nodules.size(), sums.size(), "one segment per nodule of the candidates file");
+		int nearest = -1;
+		double best = Double.MAX_VALUE;
+		for (Map.Entry<Integer, double[]> e : sums.entrySet()) {
+			double[] s = e.getValue();
+			double d = Math.sqrt(Math.pow(s[0] / s[3] - truth[0], 2) + Math.pow(s[1] / s[3] - truth[1], 2) + Math.pow(s[2] / s[3] - truth[2], 2));
+			if (d < best) { best = d; nearest = e.getKey(); }
+			assertEquals(nodules.get(e.getKey() - 1).voxels(), (long) s[3], "segment " + e.getKey() + " is nodule " + e.getKey() + "'s component");
+		}
+		assertTrue(best <= 3, "the 23 mm nodule's segment centroid is " + best + " mm from LUNA16's annotation");
+		long both = 0;
+		for (long i : voxels.get(nearest))
+			if (readers.contains((int) (i / plane), (int) (i % plane / ct.width()), (int) (i % ct.width()))) both++;
+		double dice = 2.0 * both / (voxels.get(nearest).size() + readers.count());
+		System.out.printf("LIDC-IDRI-0001 SEG: segment %d, centroid %.2f mm from LUNA16, Dice %.3f against the readers' consensus%n", nearest, best, dice);
+		assertTrue(dice >= 0.5, "Dice " + dice);
+
+		// The SR's measurement groups are the candidates file's nodules, in its order.
+		List<String[]> groups = DicomTools.python("read_sr.py", w.srFile().toString()).rows("group");
+		assertEquals(nodules.size(), groups.size());
+		for (int k = 0; k < groups.size(); k++) {
+			String[] g = groups.get(k);
+			CandidatesCsv.Row r = nodules.get(k);
+			assertEquals("Nodule " + (k + 1), g[1]);
+			assertEquals(w.segmentation().sopInstanceUid(), g[4]);
+			assertEquals(k + 1, Integer.parseInt(g[5]), "group " + (k + 1) + " refers to its segment");
+			assertEquals(r.diameterMm(), Double.parseDouble(g[7]), 0, "diameter of nodule " + (k + 1));
+			assertEquals(r.probability(), Double.parseDouble(g[9]), 0, "probability of nodule " + (k + 1));
+			assertTrue(Double.isNaN(r.pMalignant()) && "nan".equals(g[10]), "no malignancy model: none in the SR");
+			// SCOORD3D GraphicData is FL (32-bit float)
+			double[] xyz = { Double.parseDouble(g[11]), Double.parseDouble(g[12]), Double.parseDouble(g[13]) };
+			assertArrayEquals(new double[] { r.x(), r.y(), r.z() }, xyz, 1e-4, "centre of nodule " + (k + 1));
 		}
 	}
 

@@ -19,15 +19,15 @@ import java.util.concurrent.TimeUnit;
  * External tools the DICOM writer tests are judged by: dciodvfy (dicom3tools), dsrdump (dcmtk) and
  * Debian's python3 with pydicom. Absent, a test skips with the reason; under CI (CI=true) it fails.
  */
-final class DicomTools {
+public final class DicomTools {
 
 	/** Debian's interpreter: it has pydicom (a pyenv python3 on the PATH may not). */
 	static final String PYTHON = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
 
 	private DicomTools() {}
 
-	record Run(int exit, String out) {
-		List<String[]> rows(String kind) {
+	public record Run(int exit, String out) {
+		public List<String[]> rows(String kind) {
 			List<String[]> r = new ArrayList<>();
 			for (String line : out.split("\n"))
 				if (line.startsWith(kind + "\t")) r.add(line.split("\t", -1));
@@ -35,7 +35,7 @@ final class DicomTools {
 		}
 	}
 
-	static void require(boolean available, String what) {
+	public static void require(boolean available, String what) {
 		if (available) return;
 		String msg = what + " is not available";
 		if ("true".equalsIgnoreCase(System.getenv("CI"))) fail(msg + " (CI must have it)");
@@ -53,19 +53,19 @@ final class DicomTools {
 		}
 	}
 
-	static void requirePydicom() {
+	public static void requirePydicom() {
 		require(works(PYTHON, "-c", "import pydicom, numpy"), "python3 with pydicom and numpy");
 	}
 
-	static void requireDciodvfy() {
+	public static void requireDciodvfy() {
 		require(works("sh", "-c", "command -v dciodvfy"), "dciodvfy (Debian dicom3tools)");
 	}
 
-	static void requireDsrdump() {
+	public static void requireDsrdump() {
 		require(works("dsrdump", "--version"), "dsrdump (Debian dcmtk)");
 	}
 
-	static Run run(String... command) throws IOException, InterruptedException {
+	public static Run run(String... command) throws IOException, InterruptedException {
 		Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
 		String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
 		assertTrue(p.waitFor(300, TimeUnit.SECONDS), "did not finish: " + String.join(" ", command));
@@ -81,7 +81,7 @@ final class DicomTools {
 		}
 	}
 
-	static Run python(String script, String... args) throws IOException, InterruptedException {
+	public static Run python(String script, String... args) throws IOException, InterruptedException {
 		List<String> cmd = new ArrayList<>(List.of(PYTHON, script(script).toString()));
 		cmd.addAll(List.of(args));
 		Run r = run(cmd.toArray(String[]::new));
@@ -107,11 +107,11 @@ final class DicomTools {
 	}
 
 	/** dciodvfy's output; its error lines start with "Error". */
-	static Run dciodvfy(Path file) throws IOException, InterruptedException {
+	public static Run dciodvfy(Path file) throws IOException, InterruptedException {
 		return run("dciodvfy", file.toString());
 	}
 
-	static List<String> lines(String out, String prefix) {
+	public static List<String> lines(String out, String prefix) {
 		List<String> r = new ArrayList<>();
 		for (String line : out.split("\n"))
 			if (line.startsWith(prefix)) r.add(line);
