@@ -12,6 +12,7 @@ import org.lungnodules.training.TrainingListener;
 import org.lungnodules.training.TrainingLoop;
 import org.lungnodules.training.TrainingSettings;
 import org.scijava.ItemIO;
+import org.lungnodules.training.FineTuneComparison;
 import org.scijava.plugin.Parameter;
 
 /**
@@ -39,6 +40,10 @@ abstract class TrainCommand extends LunaCommand {
 	@Parameter(label = "seg_model", required = false, description = "Without a candidates.csv: the U-Net whose components are the " +
 		"classifier's candidates; empty: the published U-Net")
 	protected File seg_model;
+
+	@Parameter(label = "cls_model", required = false, description = "train-seg with init= and compare: the classifier for the FROC of the " +
+		"whole-scan comparison; empty: the published one, when fetched")
+	protected File cls_model;
 
 	@Parameter(label = "random_points", min = "0", description = "Without a candidates.csv: random lung points per scan added to the " +
 		"generated candidates")
@@ -97,6 +102,10 @@ abstract class TrainCommand extends LunaCommand {
 
 	@Parameter(label = "PyTorch threads", min = "0", description = "0: automatic (1 for the U-Net on the CPU, else all cores)")
 	protected int threads;
+
+	@Parameter(label = "compare", description = "With init= (train-cls, train-seg): at the end, analyse the validation scans end to end " +
+		"with the initial and with the fine-tuned weights and print both: the U-Net's recall of nodules >= 6 mm and the FROC's CPM")
+	protected boolean compare = true;
 
 	@Parameter(type = ItemIO.OUTPUT, label = "Best checkpoint")
 	protected String best_checkpoint;
@@ -172,11 +181,11 @@ abstract class TrainCommand extends LunaCommand {
 			if (samples.maskSummary() != null) log.info(samples.maskSummary());
 			SampleSource train = samples.training(s, epoch_size);
 			SampleSource validation = samples.validation(kind, val_samples);
-			run(s, train, validation);
+			run(s, train, validation, samples.data());
 		}
 	}
 
-	private void run(TrainingSettings s, SampleSource train, SampleSource validation) throws Exception {
+	private void run(TrainingSettings s, SampleSource train, SampleSource validation, LunaData data) throws Exception {
 		TrainingPlot plot = GraphicsEnvironment.isHeadless() ? null : new TrainingPlot(s.name, s.scoreMetric());
 		TrainingListener listener = new TrainingListener() {
 			@Override
@@ -192,5 +201,28 @@ abstract class TrainCommand extends LunaCommand {
 		TrainingLoop.Summary summary = new TrainingLoop(s, train, validation, listener, progress()).run();
 		best_checkpoint = summary.bestCheckpoint() == null ? "" : summary.bestCheckpoint().toString();
 		fine_tuning = summary.fineTuningReport();
+		if (compare && s.init != null && summary.bestCheckpoint() != null && kind() != Networks.Kind.MAL) {
+			String whole = compareOnWholeScans(s, summary.bestCheckpoint(), data);
+			if (log != null) log.info(whole);
+			fine_tuning = (fine_tuning.isEmpty() ? "" : fine_tuning + "\n") + whole;
+		}
+	}
+
+	/** The validation scans analysed with the initial and the fine-tuned weights ({@link FineTuneComparison}). */
+	private String compareOnWholeScans(TrainingSettings s, java.nio.file.Path best, LunaData data) throws java.io.IOException {
+		if (data.validationSeries().isEmpty()) return "No validation scans: the initial and fine-tuned weights were not compared on whole scans";
+		FineTuneComparison.Weights initial, tuned;
+		if (kind() == Networks.Kind.CLS) {
+			java.nio.file.Path seg = Models.resolve(Networks.Kind.SEG, seg_model, Models.PUBLISHED, false);
+			if (seg == null) return "The fine-tuned classifier was not compared on whole scans: no U-Net at hand (give seg_model=, or ./luna fetch-models)";
+			initial = new FineTuneComparison.Weights(seg, s.init);
+			tuned = new FineTuneComparison.Weights(seg, best);
+		}
+		else {
+			java.nio.file.Path cls = Models.resolve(Networks.Kind.CLS, cls_model, Models.PUBLISHED, false);
+			initial = new FineTuneComparison.Weights(s.init, cls);
+			tuned = new FineTuneComparison.Weights(best, cls);
+		}
+		return FineTuneComparison.compare(data, initial, tuned, s.device, progress()).report();
 	}
 }

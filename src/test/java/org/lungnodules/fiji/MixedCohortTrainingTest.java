@@ -147,13 +147,32 @@ class MixedCohortTrainingTest {
 		assertTrue(clsLog.contains("0 scan(s) segmented, 8 reused"), clsLog);
 		assertTrue(clsLog.contains("initial weights") && clsLog.contains("fine-tuned"), clsLog);
 
-		LunaCliTest.Outcome trainSeg = luna("train-seg", "data=" + cohort, "cache=" + cache, "output=" + runs, "name=seg", "init=" + seg,
+		LunaCliTest.Outcome trainSeg = luna("train-seg", "data=" + cohort, "cache=" + cache, "output=" + runs, "name=seg", "init=" + seg, "cls_model=" + cls,
 			"epochs=1", "epoch_size=8", "batch_size=4", "val_stride=3", "device=cpu");
 		assertEquals(0, trainSeg.code(), trainSeg.err());
 		String segLog = trainSeg.out() + trainSeg.err();
 		assertTrue(segLog.contains("initial weights") && segLog.contains("fine-tuned"), segLog);
 		System.out.println(clsLog.lines().filter(l -> l.contains("initial weights")).findFirst().orElse(""));
 		System.out.println(segLog.lines().filter(l -> l.contains("initial weights")).findFirst().orElse(""));
+
+		// Both runs end with the validation scans analysed end to end with both weights: the count of nodules >= 6 mm
+		// comes from the phantoms' truth for the validation scans (every 3rd series by UID).
+		int big = 0;
+		for (String uid : org.lungnodules.training.LunaData.open(cohort, org.lungnodules.training.LunaData.Options.defaults().withValStride(3))
+			.validationSeries())
+			for (double[] n : truth.get(uid)) if (n[3] >= 6) big++;
+		String header = "Validation scans end to end (3 scans, " + big + " annotated nodule(s) >= 6 mm)";
+		assertTrue(big > 0, "the validation phantoms hold nodules of 6 mm or more");
+		for (String said : List.of(clsLog, segLog)) {
+			assertTrue(said.contains(header), said);
+			java.util.regex.Matcher froc = java.util.regex.Pattern.compile("FROC CPM: ([0-9.]+) vs ([0-9.]+)").matcher(said);
+			assertTrue(froc.find(), said);
+			for (int g = 1; g <= 2; g++) assertTrue(Double.parseDouble(froc.group(g)) <= 1, froc.group());
+		}
+		assertTrue(clsLog.matches("(?s).*U-Net recall of nodules >= 6 mm: \\d+/" + big + " \\([0-9.]+\\) \\(same U-Net on both sides\\).*"), clsLog);
+		assertTrue(segLog.matches("(?s).*U-Net recall of nodules >= 6 mm: \\d+/" + big + " \\([0-9.]+\\) vs \\d+/" + big + " .*"), segLog);
+		System.out.println(clsLog.substring(clsLog.indexOf(header)).lines().limit(3).collect(java.util.stream.Collectors.joining("\n")));
+		System.out.println(segLog.substring(segLog.indexOf(header)).lines().limit(3).collect(java.util.stream.Collectors.joining("\n")));
 
 		// Real PyTorch reads the checkpoints with weights_only=True.
 		String torch = ExternalTools.python("torch");
