@@ -71,6 +71,9 @@ final class PixelData {
 						decoded = Jpeg2000Codec.decode(codestream, s.rows, s.cols, bits, signed, source);
 					else if (TransferSyntax.JPEG_LS_LOSSLESS.equals(syntax) || TransferSyntax.JPEG_LS_NEAR_LOSSLESS.equals(syntax))
 						decoded = JpegLsCodec.decode(codestream, s.rows, s.cols, bits, signed, source);
+					else if (TransferSyntax.LOSSY_JPEG.contains(syntax))
+						// 8-bit to the JDK's decoder, 12-bit to our own (T.81): ImageIO reads 8-bit precision only.
+						decoded = JpegLossyCodec.decode(codestream, s.rows, s.cols, bits, signed, source);
 				}
 				catch (DicomException e) {
 					throw e;

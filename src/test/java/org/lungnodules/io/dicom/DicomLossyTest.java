@@ -1,5 +1,6 @@
 package org.lungnodules.io.dicom;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,8 +17,8 @@ import org.lungnodules.io.CtReader;
 
 /**
  * Lossy JPEG (DCMTK's dcmcjpeg, extended process 2+4, 12 bits) of a real Philips slice: refused by default naming the
- * opt-in; with it, refused because no decoder here reads 12-bit lossy JPEG (JPEG 2000 irreversible and JPEG-LS
- * near-lossless with the opt-in: DicomCorpusTest).
+ * opt-in; with it, read by our T.81 decoder, flagged lossy, and close to the original's HU (JPEG 2000 irreversible
+ * and JPEG-LS near-lossless with the opt-in: DicomCorpusTest; the decoder against GDCM: JpegLossyCodecTest).
  */
 class DicomLossyTest {
 
@@ -33,9 +34,23 @@ class DicomLossyTest {
 		assertTrue(e.getMessage().contains(lossy.toString()) && e.getMessage().contains("lossy=accept") &&
 			e.getMessage().contains("1.2.840.10008.1.2.4.51"), e.getMessage());
 
-		// With the opt-in: 12-bit lossy JPEG has no decoder here (ImageIO reads 8-bit precision only), said as such.
-		e = assertThrows(IOException.class, () -> CtReader.read(lossy, null, true));
-		assertTrue(e.getMessage().contains(lossy.toString()) && e.getMessage().contains("1.2.840.10008.1.2.4.51") &&
-			e.getMessage().contains("12-bit lossy JPEG is not read"), e.getMessage());
+		// With the opt-in the 12-bit lossy JPEG is read (our T.81 decoder), flagged lossy, and near the original and GDCM's decoding.
+		CtReader.ReadCt read = CtReader.read(lossy, null, true);
+		assertTrue(read.lossy(), "flagged lossy");
+		// The original alone in a folder: given as a file among its series' files, it would read the whole series.
+		Path alone = Files.createDirectories(dir.resolve("original")).resolve("I10");
+		Files.copy(original, alone);
+		int[] ours = hu(read.volume()), orig = hu(CtReader.read(alone).volume());
+		assertEquals(orig.length, ours.length);
+		double mean = Jpeg2000CodecTest.meanAbsDiff(ours, orig);
+		System.out.printf("12-bit lossy JPEG of a Philips CT slice: mean |HU - original| %.3f, max %d%n", mean, Jpeg2000CodecTest.maxAbsDiff(ours, orig));
+		assertTrue(mean > 0 && mean < 10, "lossy, but close to the original: mean " + mean);
+	}
+
+	static int[] hu(org.lungnodules.ct.CtVolume v) {
+		int[] out = new int[(int) (v.shapeIrc()[0] * (long) v.shapeIrc()[1] * v.shapeIrc()[2])];
+		net.imglib2.Cursor<? extends net.imglib2.type.numeric.RealType<?>> c = net.imglib2.view.Views.flatIterable(v.image()).cursor();
+		for (int i = 0; c.hasNext(); i++) out[i] = (int) Math.round(c.next().getRealDouble());
+		return out;
 	}
 }
