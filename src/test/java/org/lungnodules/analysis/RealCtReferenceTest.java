@@ -151,6 +151,12 @@ class RealCtReferenceTest {
 			DicomTools.Run v = DicomTools.dciodvfy(f);
 			assertEquals(List.of(), DicomTools.lines(v.out(), "Error"), f.getFileName() + ":\n" + v.out());
 		}
+		DicomTools.requireDsrdump();
+		DicomTools.Run dsr = DicomTools.run("dsrdump", w.srFile().toString());
+		assertEquals(0, dsr.exit(), dsr.out());
+		// dcmtk logs errors and warnings as lines starting "E: " and "W: ".
+		assertEquals(List.of(), DicomTools.lines(dsr.out(), "E: "), dsr.out());
+		assertEquals(List.of(), DicomTools.lines(dsr.out(), "W: "), dsr.out());
 
 		// LUNA16's annotation of this series, and the readers' consensus on the CT's grid.
 		String uid = ct.seriesUid();
