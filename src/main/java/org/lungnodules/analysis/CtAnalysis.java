@@ -172,7 +172,13 @@ public final class CtAnalysis {
 		seconds.put(SEGMENTING, (t1 - t0) / 1e9);
 
 		p.report(GROUPING, 0);
-		Grouping.Labels labels = groupCanonical(ct.shapeIrc(), probability, settings.segmentationThreshold(), p);
+		byte[] eroded = Grouping.thresholdAndErode(probability, ct.shapeIrc(), settings.segmentationThreshold());
+		// Not kept, the probability (4 bytes a voxel) goes before the labels (4 more) are made: on a 512×512×700
+		// CT that is 0.73 GB less at the peak.
+		if (!settings.keepVolumes()) probability = null;
+		p.checkCanceled();
+		Grouping.Labels labels = Grouping.label(eroded, ct.shapeIrc());
+		eroded = null;
 		List<Candidate> candidates = describe(ct, labels, p);
 		p.report(GROUPING, 1);
 		long t2 = System.nanoTime();
@@ -210,7 +216,11 @@ public final class CtAnalysis {
 		warnings.clear();
 		float[] probability = segmentCanonical(ct, p);
 		p.report(GROUPING, 0);
-		Grouping.Labels labels = groupCanonical(ct.shapeIrc(), probability, settings.segmentationThreshold(), p);
+		byte[] eroded = Grouping.thresholdAndErode(probability, ct.shapeIrc(), settings.segmentationThreshold());
+		probability = null; // as in analyze: gone before the labels are made
+		p.checkCanceled();
+		Grouping.Labels labels = Grouping.label(eroded, ct.shapeIrc());
+		eroded = null;
 		List<Candidate> candidates = describe(ct, labels, p);
 		p.report(GROUPING, 1);
 		List<Candidate> onInput = new ArrayList<>(candidates.size());
