@@ -36,8 +36,26 @@ public record AnalysisResult(String seriesUid, Geometry geometry, int[] shapeIrc
 	public static final String LOSSY_WARNING = LOSSY_INPUT + ": the CT was read from lossy-compressed DICOM (lossy=accept); its HU " +
 		"values differ from the scanner's, and results may differ from those on the original";
 
+	/** Start of the warnings that say why a scan has no DICOM outputs though {@code dicom=true} asked for them. */
+	public static final String NO_DICOM = "dicom=true:";
+
+	/**
+	 * What a cohort's summary.csv adds to a scan's "ok": {@link #LOSSY_INPUT}, "no DICOM SEG/SR", both
+	 * (separated by "; "), or empty.
+	 */
+	public String note() {
+		List<String> notes = new ArrayList<>();
+		if (lossyInput()) notes.add(LOSSY_INPUT);
+		for (String w : warnings)
+			if (w.startsWith(NO_DICOM)) {
+				notes.add("no DICOM SEG/SR");
+				break;
+			}
+		return String.join("; ", notes);
+	}
+
 	/** What a result says when DICOM outputs were asked for ({@code dicom=true}) of a CT that is not a DICOM series. */
-	public static final String NOT_DICOM_WARNING = "dicom=true: not read from a DICOM series, so no DICOM Segmentation or " +
+	public static final String NOT_DICOM_WARNING = NO_DICOM + " not read from a DICOM series, so no DICOM Segmentation or " +
 		"Structured Report was written (they must refer to the source images)";
 
 	/** The same result with one more warning. */

@@ -77,9 +77,10 @@ public final class CohortRun {
 	 *
 	 * @param series the series UID, or the scan's name when the scan could not be read
 	 * @param stage for a failure, {@link #READ}, {@link #ANALYSE} or {@link #WRITE}; else empty
+	 * @param note what the summary's status adds to "ok" ({@link AnalysisResult#note()}: lossy input, no DICOM outputs); else empty
 	 */
 	public record Outcome(Path scan, String series, Status status, String stage, String error, int candidates, int nodules,
-		double maxPMalignant, double seconds, boolean lossyInput) {}
+		double maxPMalignant, double seconds, String note) {}
 
 	/** The outcomes of a run, in scan order. */
 	public record Report(List<Outcome> outcomes) {
@@ -250,7 +251,7 @@ public final class CohortRun {
 				result = ViewerFiles.writeDicomOrWarn(output, result, threshold, read.dicomSource(), dicomAlgorithm);
 			if (listener != null) listener.analysed(scan, ct, result);
 			double seconds = (System.nanoTime() - start) / 1e9;
-			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, read.lossy());
+			Outcome o = new Outcome(scan, series, Status.ANALYSED, "", "", candidates, nodules.size(), maxMal, seconds, result.note());
 			if (csv != null) writeMarker(scan, csv, o);
 			return o;
 		}
@@ -258,7 +259,7 @@ public final class CohortRun {
 			throw e;
 		}
 		catch (Exception | OutOfMemoryError e) {
-			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9, false);
+			return new Outcome(scan, series, Status.FAILED, stage, message(e), -1, -1, Double.NaN, (System.nanoTime() - start) / 1e9, "");
 		}
 	}
 
@@ -316,7 +317,8 @@ public final class CohortRun {
 			String mal = p.getProperty("max_p_malignant", "");
 			return new Outcome(scan, p.getProperty("series", ""), Status.SKIPPED, "", "", Integer.parseInt(p.getProperty("candidates", "-1")),
 				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0,
-				Boolean.parseBoolean(p.getProperty("lossy_input", "false")));
+				// markers of earlier versions said only lossy_input=true
+				p.getProperty("note", Boolean.parseBoolean(p.getProperty("lossy_input", "false")) ? AnalysisResult.LOSSY_INPUT : ""));
 		}
 		catch (IOException | IllegalArgumentException e) {
 			log.accept(scan + ": analysed again: unreadable marker " + marker + " (" + e.getMessage() + ")");
@@ -334,7 +336,7 @@ public final class CohortRun {
 		p.setProperty("nodules", Integer.toString(o.nodules()));
 		p.setProperty("max_p_malignant", Double.isNaN(o.maxPMalignant()) ? "" : Double.toString(o.maxPMalignant()));
 		p.setProperty("models_sha256", modelsSha256);
-		p.setProperty("lossy_input", Boolean.toString(o.lossyInput()));
+		p.setProperty("note", o.note());
 		StringWriter w = new StringWriter();
 		p.store(w, "Lung Nodules: this scan is done; delete this file (or run with overwrite=true) to analyse it again");
 		AtomicFiles.writeString(marker(scan), w.toString());
@@ -354,8 +356,8 @@ public final class CohortRun {
 		String old = Files.isRegularFile(file) ? Files.readString(file, StandardCharsets.UTF_8) : "";
 		if (!old.isEmpty() && !old.endsWith("\n")) old += "\n";
 		String status = switch (o.status()) {
-		case ANALYSED -> o.lossyInput() ? "ok (" + AnalysisResult.LOSSY_INPUT + ")" : "ok";
-		case SKIPPED -> o.lossyInput() ? "skipped (done before, " + AnalysisResult.LOSSY_INPUT + ")" : "skipped (done before)";
+		case ANALYSED -> o.note().isEmpty() ? "ok" : "ok (" + o.note() + ")";
+		case SKIPPED -> o.note().isEmpty() ? "skipped (done before)" : "skipped (done before, " + o.note() + ")";
 		case FAILED -> "failed (" + o.stage() + "): " + o.error();
 		};
 		boolean known = o.candidates() >= 0;

@@ -112,7 +112,7 @@ public final class ViewerFiles {
 			return result;
 		}
 		catch (IllegalArgumentException e) {
-			return result.withWarning("dicom=true: no DICOM Segmentation or Structured Report was written: " + e.getMessage());
+			return result.withWarning(AnalysisResult.NO_DICOM + " no DICOM Segmentation or Structured Report was written: " + e.getMessage());
 		}
 	}
 

@@ -136,6 +136,13 @@ class DicomOutputTest {
 	}
 
 	@Test
+	void theCohortSummarySaysWhichScansHaveNoDicomOutputs() throws Exception {
+		Map<String, String> status = new TreeMap<>();
+		for (Map<String, String> row : AnalysisCommandsTest.csv(out.resolve("summary.csv"))) status.put(row.get("series"), row.get("status"));
+		assertEquals(Map.of(seriesUid, "ok", noFrameUid, "ok (no DICOM SEG/SR)", "other", "ok (no DICOM SEG/SR)"), status);
+	}
+
+	@Test
 	void withoutTheOptionNoDicomIsWritten() throws Exception {
 		Path plain = temp.resolve("plain");
 		LunaCliTest.Outcome o = LunaCliTest.luna("analyze", "input=" + cohort.resolve("series"), "models=demo", "output=" + plain, "device=cpu",
