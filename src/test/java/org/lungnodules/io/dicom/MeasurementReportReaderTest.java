@@ -69,6 +69,34 @@ class MeasurementReportReaderTest {
 	}
 
 	@Test
+	void theReportOfARealCtReadsAsPydicomReadsItAndAsItWasWritten() throws Exception {
+		SegmentationWriterTest.Fixture f = SegmentationWriterTest.fixture(); // LIDC-IDRI-0001 with three balls
+		SegmentationWriter.Written seg = SegmentationWriterTest.writeSeg(f, dir.resolve("lidc.seg.dcm"));
+		Path sr = dir.resolve("lidc.sr.dcm");
+		MeasurementReportWriter.write(sr, f.source().images(), seg, f.findings(), SegmentationWriterTest.ALGORITHM);
+		MeasurementReportReader.Report r = MeasurementReportReader.read(sr);
+		assertEquals(f.source().images().seriesInstanceUid(), r.sourceSeriesUid());
+		assertEquals(f.source().images().frameOfReferenceUid(), r.frameOfReferenceUid());
+		List<String[]> groups = DicomTools.python("read_sr.py", sr.toString()).rows("group");
+		assertEquals(f.findings().size(), r.nodules().size());
+		assertEquals(groups.size(), r.nodules().size());
+		for (int i = 0; i < groups.size(); i++) {
+			String[] g = groups.get(i);
+			MeasurementReportReader.Nodule n = r.nodules().get(i);
+			NoduleFinding w = f.findings().get(i);
+			assertEquals(g[1], "Nodule " + n.rank());
+			assertEquals(w.rank(), n.rank());
+			assertEquals(Double.parseDouble(g[7]), n.diameterMm());
+			assertEquals(Double.parseDouble(g[8]), n.volumeMm3());
+			assertEquals(w.volumeMm3(), n.volumeMm3());
+			assertEquals(Double.parseDouble(g[9]), n.pNodule());
+			assertEquals(g[10].equals("nan") ? Double.NaN : Double.parseDouble(g[10]), n.pMalignant());
+			assertEquals(List.of(Double.parseDouble(g[11]), Double.parseDouble(g[12]), Double.parseDouble(g[13])), List.of(n.x(), n.y(), n.z()));
+			assertEquals(g[14], r.frameOfReferenceUid());
+		}
+	}
+
+	@Test
 	void aReportWithoutNodulesHasNoneAndStillNamesItsSeries() throws Exception {
 		MeasurementReportReader.Report r = MeasurementReportReader.read(writeReport(List.of()));
 		assertEquals(List.of(), r.nodules());
