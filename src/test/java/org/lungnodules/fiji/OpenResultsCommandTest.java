@@ -18,8 +18,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
+import org.lungnodules.ExternalTools;
 import org.lungnodules.TemporaryHome;
+import org.lungnodules.analysis.CandidatesCsv;
 import org.lungnodules.ct.CtVolume;
+import org.lungnodules.io.CtReader;
+import org.lungnodules.io.MetaImage;
+import org.lungnodules.io.dicom.DicomTools;
 import org.lungnodules.phantom.ChestPhantom;
 import org.scijava.Context;
 import org.scijava.module.Module;
@@ -28,7 +33,8 @@ import org.scijava.module.Module;
  * Open Results (issue #23 §3) through a real SciJava Context on ImageJ 1.54p images, shown by the display
  * path of the ImageJ front door ({@link ImageJDisplay}, as {@link LunaPlugIn} runs it): a synthetic CT is
  * analysed on its image; its candidates file opened on a fresh image of the same CT gives the same overlay
- * and the same Results rows; on an image of the CT stored with x and z reversed the circles are mirrored.
+ * and the same Results rows; on an image of the CT stored with x and z reversed the circles are mirrored. The DICOM
+ * SR of a run ({@code dicom=true} on a pydicom-written series) gives the same nodules and overlay as its candidates file.
  */
 class OpenResultsCommandTest {
 
@@ -159,5 +165,69 @@ class OpenResultsCommandTest {
 		// series= picks one
 		openResults(imp, Map.of("candidates", merged.toString(), "series", phantom.seriesUid()));
 		assertEquals(analysedTable.size(), ResultsTable.getResultsTable().size());
+	}
+
+	@Test
+	void theStructuredReportOfARunGivesWhatItsCandidatesFileGives() throws Exception {
+		DicomTools.requirePydicom();
+		Path dir = Files.createDirectories(temp.resolve("sr")), mhd = dir.resolve("phantom.mhd"), series = dir.resolve("series");
+		MetaImage.writeVolume(mhd, phantom.volume(), false);
+		// Rows and columns reversed: the stored grid is not the phantom's, so placement by world coordinates is tested.
+		String uid = PydicomSeries.write(ExternalTools.python("numpy", "pydicom"), mhd, series, true);
+		Path runOut = dir.resolve("run");
+		try (Context context = new Context()) {
+			new CommandRunner(context).run("analyze", Map.of("input", series.toString(), "models", "demo", "output", runOut.toString(),
+				"device", "cpu", "fast", "true", "dicom", "true"), null);
+		}
+		Path runCsv = runOut.resolve(uid + "_candidates.csv"), sr = runOut.resolve(uid + "_nodules.sr.dcm");
+		assertTrue(Files.isRegularFile(sr), "analyze dicom=true wrote " + sr);
+		long expected = CandidatesCsv.read(runCsv).stream().filter(r -> r.probability() >= 0.5).count();
+		assertTrue(expected > 0, "the run found nodules (else nothing is compared)");
+
+		CtVolume ct = CtReader.read(series).volume();
+		ImagePlus byCsv = ImagePlusAdapter.toImagePlus(ct), bySr = ImagePlusAdapter.toImagePlus(ct);
+		ResultsTable.getResultsTable().reset();
+		openResults(byCsv, Map.of("candidates", runCsv.toString()));
+		List<Map<String, Object>> csvTable = rows(ResultsTable.getResultsTable());
+		ResultsTable.getResultsTable().reset();
+		Module m = openResults(bySr, Map.of("candidates", sr.toString()));
+		List<Map<String, Object>> srTable = rows(ResultsTable.getResultsTable());
+		assertEquals(expected, csvTable.size());
+		assertEquals(expected, srTable.size());
+		assertEquals((int) expected, m.getOutput("nodules"));
+		for (int i = 0; i < csvTable.size(); i++) {
+			assertEquals(csvTable.get(i).keySet(), srTable.get(i).keySet());
+			for (Map.Entry<String, Object> e : csvTable.get(i).entrySet()) {
+				Object v = srTable.get(i).get(e.getKey());
+				// The SR's centre is single precision (FL): world and voxel positions agree to a few 1e-5; the rest exactly.
+				boolean centre = List.of("coordX", "coordY", "coordZ", "index", "row", "col").contains(e.getKey());
+				if (e.getValue() instanceof Double d) assertEquals(d, (Double) v, centre ? 1e-4 : 1e-12, "row " + i + " " + e.getKey());
+				else assertEquals(e.getValue(), v, "row " + i + " " + e.getKey());
+			}
+		}
+		Roi[] a = byCsv.getOverlay().toArray(), b = bySr.getOverlay().toArray();
+		assertEquals(a.length, b.length, overlay(byCsv) + " vs " + overlay(bySr));
+		for (int i = 0; i < a.length; i++) {
+			assertEquals(a[i].getClass(), b[i].getClass());
+			assertEquals(a[i].getName(), b[i].getName());
+			assertEquals(a[i].getPosition(), b[i].getPosition(), "slice of " + a[i].getName());
+			assertEquals(a[i].getStrokeColor(), b[i].getStrokeColor());
+			java.awt.geom.Rectangle2D ra = a[i].getFloatBounds(), rb = b[i].getFloatBounds();
+			assertEquals(ra.getX(), rb.getX(), 1e-3);
+			assertEquals(ra.getY(), rb.getY(), 1e-3);
+			assertEquals(ra.getWidth(), rb.getWidth(), 1e-3);
+			assertEquals(ra.getHeight(), rb.getHeight(), 1e-3);
+		}
+
+		// The SR names its series: another one asked for is refused, as is a CT slice given for the SR.
+		Exception e = assertThrows(Exception.class, () -> openResults(ImagePlusAdapter.toImagePlus(ct),
+			Map.of("candidates", sr.toString(), "series", "1.2.3")));
+		assertTrue(String.valueOf(e.getMessage()).contains("series=1.2.3 has no rows in " + sr.getFileName()), e.getMessage());
+		Path slice;
+		try (var files = Files.list(series)) {
+			slice = files.sorted().findFirst().orElseThrow();
+		}
+		e = assertThrows(Exception.class, () -> openResults(ImagePlusAdapter.toImagePlus(ct), Map.of("candidates", slice.toString())));
+		assertTrue(String.valueOf(e.getMessage()).contains(slice + ": is a CT image"), e.getMessage());
 	}
 }
