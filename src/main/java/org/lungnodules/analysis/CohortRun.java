@@ -314,6 +314,10 @@ public final class CohortRun {
 				log.accept(scan + ": analysed again: it was done with other models");
 				return null;
 			}
+			if (dicomAlgorithm != null && !Boolean.parseBoolean(p.getProperty("dicom", "false"))) {
+				log.accept(scan + ": analysed again: dicom=true, and it was done without the DICOM outputs");
+				return null;
+			}
 			String mal = p.getProperty("max_p_malignant", "");
 			return new Outcome(scan, p.getProperty("series", ""), Status.SKIPPED, "", "", Integer.parseInt(p.getProperty("candidates", "-1")),
 				Integer.parseInt(p.getProperty("nodules", "-1")), mal.isEmpty() ? Double.NaN : Double.parseDouble(mal), 0,
@@ -336,6 +340,7 @@ public final class CohortRun {
 		p.setProperty("nodules", Integer.toString(o.nodules()));
 		p.setProperty("max_p_malignant", Double.isNaN(o.maxPMalignant()) ? "" : Double.toString(o.maxPMalignant()));
 		p.setProperty("models_sha256", modelsSha256);
+		p.setProperty("dicom", Boolean.toString(dicomAlgorithm != null));
 		p.setProperty("note", o.note());
 		StringWriter w = new StringWriter();
 		p.store(w, "Lung Nodules: this scan is done; delete this file (or run with overwrite=true) to analyse it again");

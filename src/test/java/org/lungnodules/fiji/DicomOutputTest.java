@@ -143,7 +143,7 @@ class DicomOutputTest {
 	}
 
 	@Test
-	void withoutTheOptionNoDicomIsWritten() throws Exception {
+	void withoutTheOptionNoDicomIsWrittenAndARerunWithItWritesThem() throws Exception {
 		Path plain = temp.resolve("plain");
 		LunaCliTest.Outcome o = LunaCliTest.luna("analyze", "input=" + cohort.resolve("series"), "models=demo", "output=" + plain, "device=cpu",
 			"fast=true");
@@ -152,5 +152,25 @@ class DicomOutputTest {
 		try (Stream<Path> files = Files.list(plain)) {
 			assertEquals(List.of(), files.filter(f -> f.toString().endsWith(".dcm")).toList());
 		}
+		// A cohort run resumes: a scan done without the DICOM outputs is done again once they are asked for, then skipped.
+		Path cohortOut = temp.resolve("resumed");
+		Path only = Files.createDirectories(temp.resolve("one-series").resolve("series"));
+		try (Stream<Path> files = Files.list(cohort.resolve("series"))) {
+			for (Path f : files.toList()) Files.copy(f, only.resolve(f.getFileName()));
+		}
+		assertEquals("ok", cohortStatus(only.getParent(), cohortOut, "false"));
+		assertFalse(Files.exists(cohortOut.resolve(seriesUid + "_nodules.seg.dcm")));
+		assertEquals("ok", cohortStatus(only.getParent(), cohortOut, "true"), "done again, now with the DICOM outputs");
+		assertTrue(Files.isRegularFile(cohortOut.resolve(seriesUid + "_nodules.seg.dcm")));
+		assertEquals("skipped (done before)", cohortStatus(only.getParent(), cohortOut, "true"));
+	}
+
+	/** Runs a cohort analysis and returns the status of its last summary.csv row. */
+	static String cohortStatus(Path input, Path out, String dicom) throws Exception {
+		LunaCliTest.Outcome r = LunaCliTest.luna("analyze", "input=" + input, "models=demo", "output=" + out, "device=cpu", "fast=true",
+			"dicom=" + dicom);
+		assertEquals(0, r.code(), r.out() + r.err());
+		List<Map<String, String>> rows = AnalysisCommandsTest.csv(out.resolve("summary.csv"));
+		return rows.get(rows.size() - 1).get("status");
 	}
 }
