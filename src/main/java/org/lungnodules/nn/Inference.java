@@ -6,9 +6,15 @@ import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import ai.djl.Device;
 import ai.djl.ndarray.BaseNDManager;
@@ -27,12 +33,24 @@ import org.lungnodules.io.TorchCheckpoint;
  * The inference service: loads the networks once, keeps them on one device and runs batches.
  * <p>
  * <b>Memory.</b> Each batch runs in its own {@link NDManager} sub-manager that is closed before the
- * next batch starts, so besides the weights at most one batch of arrays is alive. Inputs are staged
- * through one reusable direct buffer and outputs copied straight into the caller's result array.
+ * next batch starts, so besides the weights at most one batch of arrays is alive per stream (below).
+ * Inputs are staged through a reusable direct buffer per thread and outputs copied straight into the
+ * caller's result array.
  * <p>
- * <b>Threads.</b> Thread-safe by serialization: the public methods are {@code synchronized}, because a
- * single PyTorch forward already uses all intra-op threads. For concurrent inference open one
- * {@code Inference} per worker. Thread counts are PyTorch's process-wide settings: the system
+ * <b>Streams.</b> On the CPU a call's batches run on {@link #streams()} threads at once, each with one
+ * intra-op thread, instead of one batch at a time on all intra-op threads. The U-Net's and the
+ * classifiers' small convolutions (7→16 to 64 channels) do not keep two oneDNN threads busy within one
+ * sample, and between layers they wait for each other; two single-threaded streams over different
+ * slices do not wait at all. Measured with {@code SegThreadProbe} (test sources, 16 random 512² slices,
+ * the Ice Lake VM of BENCHMARKS.md, alternating): 0.158–0.170 s a slice with one stream of two threads,
+ * 0.138–0.160 s with two streams of one. Each sample is computed on its own either way, so results differ
+ * only by float rounding (1.2e-7 there). PyTorch's thread count is per calling thread (OpenMP's
+ * {@code nthreads-var}), so the streams' setting does not change the caller's. On a GPU, or with one
+ * intra-op thread, batches run one at a time on the calling thread.
+ * <p>
+ * <b>Threads.</b> Thread-safe by serialization: the public methods are {@code synchronized}; a call
+ * already uses every stream. For concurrent inference open one {@code Inference} per worker. Thread
+ * counts are PyTorch's process-wide settings: the system
  * properties {@code ai.djl.pytorch.num_threads} (intra-op, default: all cores) and
  * {@code ai.djl.pytorch.num_interop_threads} (set here to 1 if unset, as these eager networks never
  * fork) are read when DJL's PyTorch engine starts; {@link Builder#threads(int)} changes the intra-op
@@ -44,6 +62,9 @@ import org.lungnodules.io.TorchCheckpoint;
  * recorded on any thread.
  */
 public final class Inference implements Closeable {
+
+	/** System property with the default of {@link Builder#streams(int)}, for comparing both ways in benchmarks. */
+	public static final String STREAMS_PROPERTY = "lungnodules.inference.streams";
 
 	/** Voxels of one classifier chunk (1 × 32 × 48 × 48). */
 	public static final int CHUNK_VOXELS = NoduleClassifier.DEPTH * NoduleClassifier.HEIGHT * NoduleClassifier.WIDTH;
@@ -84,7 +105,10 @@ public final class Inference implements Closeable {
 	private final Map<Networks.Kind, TorchModule> networks = new EnumMap<>(Networks.Kind.class);
 	private final int fixedBatch;
 	private final long memoryBudget;
-	private ByteBuffer staging = ByteBuffer.allocateDirect(0);
+	private final ThreadLocal<ByteBuffer> staging = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+	private final int streams;
+	/** The stream threads, or null when batches run on the calling thread. */
+	private final ExecutorService pool;
 	private boolean closed;
 
 	private Inference(Builder b) throws IOException {
@@ -93,6 +117,10 @@ public final class Inference implements Closeable {
 		device = Devices.choose(b.device);
 		fixedBatch = b.batchSize;
 		memoryBudget = b.memoryBudget > 0 ? b.memoryBudget : defaultBudget(device);
+		int intraOp = Math.max(1, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+		int asked = b.streams > 0 ? b.streams : Integer.getInteger(STREAMS_PROPERTY, 0);
+		streams = device.isGpu() ? 1 : asked > 0 ? asked : Math.min(intraOp, Runtime.getRuntime().availableProcessors());
+		pool = streams > 1 ? Executors.newFixedThreadPool(streams, Inference::streamThread) : null;
 		base = NDManager.newBaseManager(device, "PyTorch");
 		try {
 			for (Map.Entry<Networks.Kind, Map<String, Tensor>> e : b.stateDicts.entrySet()) {
@@ -106,8 +134,19 @@ public final class Inference implements Closeable {
 			}
 		} catch (IOException | RuntimeException e) {
 			base.close();
+			if (pool != null) pool.shutdownNow();
 			throw e;
 		}
+	}
+
+	/** A daemon stream thread whose forward passes use one intra-op thread. */
+	private static Thread streamThread(Runnable r) {
+		Thread t = new Thread(() -> {
+			ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+			r.run();
+		}, "lung-nodules-inference-stream");
+		t.setDaemon(true);
+		return t;
 	}
 
 	private static long defaultBudget(Device device) {
@@ -131,7 +170,7 @@ public final class Inference implements Closeable {
 		private String device = "auto";
 		private final Map<Networks.Kind, Map<String, Tensor>> stateDicts = new EnumMap<>(Networks.Kind.class);
 		private final Map<Networks.Kind, String> sources = new EnumMap<>(Networks.Kind.class);
-		private int batchSize, threads;
+		private int batchSize, threads, streams;
 		private long memoryBudget;
 
 		/** auto, cpu, gpu or gpu:N, resolved by {@link Devices#resolve} when the service is built. */
@@ -162,10 +201,24 @@ public final class Inference implements Closeable {
 		/** PyTorch intra-op threads (process-wide); 0 keeps the current setting. */
 		public Builder threads(int n) { threads = n; return this; }
 
+		/**
+		 * Batches run at once on the CPU, each on one intra-op thread (see the class comment); 0 (default)
+		 * = PyTorch's intra-op thread count, at most the available processors; 1 runs them one at a time on
+		 * the caller's thread with all intra-op threads. Ignored on a GPU.
+		 */
+		public Builder streams(int n) {
+			if (n < 0) throw new IllegalArgumentException("streams must be >= 0");
+			streams = n;
+			return this;
+		}
+
 		public Inference build() throws IOException { return new Inference(this); }
 	}
 
 	public Device device() { return device; }
+
+	/** How many batches run at once (see the class comment). */
+	public int streams() { return streams; }
 
 	/** Whether a network of this kind was loaded (e.g. the optional malignancy classifier). */
 	public boolean hasNetwork(Networks.Kind kind) { return networks.containsKey(kind); }
@@ -199,15 +252,19 @@ public final class Inference implements Closeable {
 	private Classification runClassifier(Networks.Kind kind, float[] chunks, int n) {
 		checkInput(chunks, n, CHUNK_VOXELS, "chunks");
 		float[] logits = new float[2 * n], probs = new float[2 * n];
-		int batch = batchSize(kind, 0, 0);
+		int batch = streamBatch(batchSize(kind, 0, 0), n);
+		List<Runnable> tasks = new ArrayList<>();
 		for (int start = 0; start < n; start += batch) {
-			int count = Math.min(batch, n - start);
-			try (NDManager m = base.newSubManager()) {
-				NDList out = forward(kind, m, chunks, start * (long) CHUNK_VOXELS, Networks.batchShape(kind, count, 0, 0));
-				copyOut(out.get(0), logits, 2 * start);
-				copyOut(out.get(1), probs, 2 * start);
-			}
+			int from = start, count = Math.min(batch, n - start);
+			tasks.add(() -> {
+				try (NDManager m = base.newSubManager()) {
+					NDList out = forward(kind, m, chunks, from * (long) CHUNK_VOXELS, Networks.batchShape(kind, count, 0, 0));
+					copyOut(out.get(0), logits, 2 * from);
+					copyOut(out.get(1), probs, 2 * from);
+				}
+			});
 		}
+		runAll(tasks);
 		return new Classification(n, logits, probs);
 	}
 
@@ -237,15 +294,54 @@ public final class Inference implements Closeable {
 		long perSample = (long) SegmentationUNet.IN_CHANNELS * h * w;
 		checkInput(input, n, perSample, "slices");
 		float[] out = new float[Math.toIntExact((long) n * h * w)];
-		int batch = batchSize(Networks.Kind.SEG, h, w);
+		int batch = streamBatch(batchSize(Networks.Kind.SEG, h, w), n);
+		List<Runnable> tasks = new ArrayList<>();
 		for (int start = 0; start < n; start += batch) {
-			int count = Math.min(batch, n - start);
-			try (NDManager m = base.newSubManager()) {
-				NDList result = forward(Networks.Kind.SEG, m, input, start * perSample, Networks.batchShape(Networks.Kind.SEG, count, h, w));
-				copyOut(result.head(), out, start * h * w);
+			int from = start, count = Math.min(batch, n - start);
+			tasks.add(() -> {
+				try (NDManager m = base.newSubManager()) {
+					NDList result = forward(Networks.Kind.SEG, m, input, from * perSample, Networks.batchShape(Networks.Kind.SEG, count, h, w));
+					copyOut(result.head(), out, from * h * w);
+				}
+			});
+		}
+		runAll(tasks);
+		return out;
+	}
+
+	/** A batch size that gives every stream work when n samples would fit in fewer batches than streams. */
+	private int streamBatch(int batch, int n) {
+		return streams > 1 ? Math.max(1, Math.min(batch, (n + streams - 1) / streams)) : batch;
+	}
+
+	/** Runs the batches on the streams (or here) and waits for all; the first failure is rethrown as it was. */
+	private void runAll(List<Runnable> tasks) {
+		if (pool == null || tasks.size() < 2) {
+			for (Runnable t : tasks) t.run();
+			return;
+		}
+		List<Future<?>> futures = new ArrayList<>(tasks.size());
+		for (Runnable t : tasks) futures.add(pool.submit(t));
+		Throwable failure = null;
+		boolean interrupted = false;
+		for (Future<?> f : futures) {
+			while (true) {
+				try {
+					f.get();
+					break;
+				} catch (InterruptedException e) {
+					// A batch under way cannot be stopped inside libtorch; wait for them all, then tell the caller.
+					interrupted = true;
+				} catch (ExecutionException e) {
+					if (failure == null) failure = e.getCause();
+					break;
+				}
 			}
 		}
-		return out;
+		if (interrupted) Thread.currentThread().interrupt();
+		if (failure instanceof RuntimeException r) throw r;
+		if (failure instanceof Error err) throw err;
+		if (failure != null) throw new IllegalStateException(failure);
 	}
 
 	private NDList forward(Networks.Kind kind, NDManager batchManager, float[] data, long offset, Shape shape) {
@@ -253,13 +349,16 @@ public final class Inference implements Closeable {
 		TorchModule net = networks.get(kind);
 		if (net == null) throw new IllegalStateException("No " + kind.name().toLowerCase(Locale.ROOT) + " network was loaded");
 		int len = Math.toIntExact(shape.size());
-		if (staging.capacity() < len * 4L)
-			staging = ByteBuffer.allocateDirect(len * 4).order(ByteOrder.nativeOrder());
-		staging.clear();
-		staging.asFloatBuffer().put(data, Math.toIntExact(offset), len);
-		staging.limit(len * 4);
+		ByteBuffer buffer = staging.get();
+		if (buffer.capacity() < len * 4L) {
+			buffer = ByteBuffer.allocateDirect(len * 4).order(ByteOrder.nativeOrder());
+			staging.set(buffer);
+		}
+		buffer.clear();
+		buffer.asFloatBuffer().put(data, Math.toIntExact(offset), len);
+		buffer.limit(len * 4);
 		// A direct buffer in native order goes to PyTorch without another Java-side copy.
-		NDArray x = batchManager.create(staging, shape, EngineTypes.require(DataType.FLOAT32, kind + " input"));
+		NDArray x = batchManager.create(buffer, shape, EngineTypes.require(DataType.FLOAT32, kind + " input"));
 		return net.forward(new ParameterStore(batchManager, false), new NDList(x), false);
 	}
 
@@ -285,6 +384,7 @@ public final class Inference implements Closeable {
 	public synchronized void close() {
 		if (!closed) {
 			closed = true;
+			if (pool != null) pool.shutdownNow();
 			base.close();
 		}
 	}

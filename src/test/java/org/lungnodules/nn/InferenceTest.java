@@ -52,6 +52,32 @@ class InferenceTest {
 		}
 	}
 
+	/**
+	 * Two streams of one intra-op thread each give PyTorch's reference outputs, and the caller keeps its
+	 * own intra-op thread count (PyTorch's is per thread).
+	 */
+	@Test
+	void twoStreamsGiveTheReferenceOutputs() throws IOException {
+		float[] cls = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/cls-inputs.raw"));
+		List<String> rows = Files.readAllLines(SharedData.require("reference/unit/cls-expected.csv"));
+		float[] seg = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/seg-inputs.raw"));
+		float[] expected = NetworkReferenceTest.readFloats(SharedData.require("reference/unit/seg-expected.raw"));
+		int callerThreads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+		try (Inference inf = Inference.builder().device("cpu").batchSize(1).streams(2)
+			.network(Networks.Kind.CLS, NetworkReferenceTest.weights(NetworkReferenceTest.CLS), "cls")
+			.network(Networks.Kind.SEG, NetworkReferenceTest.weights(NetworkReferenceTest.SEG), "seg").build()) {
+			assertEquals(2, inf.streams());
+			for (int round = 0; round < 3; round++) {
+				float[] got = inf.segment(seg, 4, 64, 64);
+				for (int i = 0; i < got.length; i++) assertEquals(expected[i], got[i], 1e-4, "index " + i);
+				Inference.Classification c = inf.classify(cls, 8);
+				for (int i = 0; i < 8; i++)
+					assertEquals(Double.parseDouble(rows.get(i + 1).split(",")[3]), c.positive(i), 1e-4, "chunk " + i);
+			}
+		}
+		assertEquals(callerThreads, ai.djl.pytorch.jni.JniUtils.getNumThreads());
+	}
+
 	@Test
 	void fullSizeSliceWorks() throws IOException {
 		float[] input = new float[7 * 512 * 512];
