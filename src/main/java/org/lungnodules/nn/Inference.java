@@ -289,24 +289,53 @@ public final class Inference implements Closeable {
 	public synchronized float[] segment(float[] input, int n, int h, int w, boolean channelsLast) {
 		TorchModule unet = networks.get(Networks.Kind.SEG);
 		if (unet != null) unet.setChannelsLast(channelsLast);
-		if (h <= 0 || w <= 0 || h % 4 != 0 || w % 4 != 0)
-			throw new IllegalArgumentException("U-Net slices must be multiples of 4 in size, got " + h + "×" + w);
-		long perSample = (long) SegmentationUNet.IN_CHANNELS * h * w;
-		checkInput(input, n, perSample, "slices");
-		float[] out = new float[Math.toIntExact((long) n * h * w)];
-		int batch = streamBatch(batchSize(Networks.Kind.SEG, h, w), n);
+		return segmentAll(List.of(new SegInput(input, n, h, w))).get(0);
+	}
+
+	/**
+	 * U-Net inputs of different sizes in one call, so that the streams share them: {@code input} holds n
+	 * samples of 7×h×w (C order, stacked; h and w multiples of 4).
+	 */
+	public record SegInput(float[] input, int n, int h, int w) {
+		public SegInput {
+			if (h <= 0 || w <= 0 || h % 4 != 0 || w % 4 != 0)
+				throw new IllegalArgumentException("U-Net slices must be multiples of 4 in size, got " + h + "×" + w);
+			checkInput(input, n, (long) SegmentationUNet.IN_CHANNELS * h * w, "slices");
+		}
+	}
+
+	/** The U-Net on each input (default memory layout); returns each one's n×h×w probabilities, in order. */
+	public synchronized List<float[]> segment(List<SegInput> inputs) {
+		TorchModule unet = networks.get(Networks.Kind.SEG);
+		if (unet != null) unet.setChannelsLast(false);
+		return segmentAll(inputs);
+	}
+
+	private List<float[]> segmentAll(List<SegInput> inputs) {
+		List<float[]> outs = new ArrayList<>(inputs.size());
 		List<Runnable> tasks = new ArrayList<>();
-		for (int start = 0; start < n; start += batch) {
-			int from = start, count = Math.min(batch, n - start);
-			tasks.add(() -> {
-				try (NDManager m = base.newSubManager()) {
-					NDList result = forward(Networks.Kind.SEG, m, input, from * perSample, Networks.batchShape(Networks.Kind.SEG, count, h, w));
-					copyOut(result.head(), out, from * h * w);
-				}
-			});
+		int total = 0;
+		for (SegInput in : inputs) total += in.n();
+		for (SegInput in : inputs) {
+			int n = in.n(), h = in.h(), w = in.w();
+			long perSample = (long) SegmentationUNet.IN_CHANNELS * h * w;
+			float[] out = new float[Math.toIntExact((long) n * h * w)];
+			outs.add(out);
+			int batch = batchSize(Networks.Kind.SEG, h, w);
+			if (total == n) batch = streamBatch(batch, n); // one input alone: split it over the streams
+			for (int start = 0; start < n; start += batch) {
+				int from = start, count = Math.min(batch, n - start);
+				tasks.add(() -> {
+					try (NDManager m = base.newSubManager()) {
+						NDList result = forward(Networks.Kind.SEG, m, in.input(), from * perSample,
+							Networks.batchShape(Networks.Kind.SEG, count, h, w));
+						copyOut(result.head(), out, from * h * w);
+					}
+				});
+			}
 		}
 		runAll(tasks);
-		return out;
+		return outs;
 	}
 
 	/** A batch size that gives every stream work when n samples would fit in fewer batches than streams. */

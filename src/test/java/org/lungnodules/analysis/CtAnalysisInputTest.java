@@ -191,6 +191,37 @@ class CtAnalysisInputTest {
 	}
 
 	/**
+	 * Inside the lungs (the phantom's own tissue labels: lung parenchyma and nodules) the fast mode's U-Net
+	 * probabilities are the recipe's, and it segments well under the whole CT. Outside them it may differ.
+	 */
+	@Test
+	void fastModeProbabilitiesInsideTheLungsAreTheRecipes() {
+		ChestPhantom chest = fastModeChest();
+		CtVolume ct = chest.volume();
+		CtAnalysis recipeRun = new CtAnalysis(inference, CtAnalysis.Settings.defaults());
+		float[] recipe = recipeRun.segment(ct, null);
+		CtAnalysis fastRun = new CtAnalysis(inference, CtAnalysis.Settings.defaults().withFast(true));
+		float[] fast = fastRun.segment(ct, null);
+		int d = ct.depth(), h = ct.height(), w = ct.width();
+		long lungVoxels = 0;
+		double worst = 0;
+		for (int z = 0; z < d; z++)
+			for (int y = 0; y < h; y++)
+				for (int x = 0; x < w; x++) {
+					ChestPhantom.Tissue t = chest.tissueAt(z, y, x);
+					if (t != ChestPhantom.Tissue.LUNG && t != ChestPhantom.Tissue.NODULE) continue;
+					lungVoxels++;
+					int i = (z * h + y) * w + x;
+					worst = Math.max(worst, Math.abs(recipe[i] - fast[i]));
+				}
+		assertTrue(lungVoxels > 0.05 * recipe.length, "the phantom should have lungs: " + lungVoxels);
+		assertEquals(0, worst, 1e-5, "largest probability difference inside the lungs");
+		assertEquals((long) d * h * w, recipeRun.lastSegmentedPixels());
+		assertTrue(fastRun.lastSegmentedPixels() < 0.7 * d * h * w, "fast mode segmented " + fastRun.lastSegmentedPixels() + " of " +
+			(long) d * h * w + " pixels");
+	}
+
+	/**
 	 * A field of view cut through both lungs (columns 64..191 of a 256-wide chest): the lungs are
 	 * then connected to the image border, which the fast mode must recognise instead of taking them
 	 * for the air around the patient.

@@ -59,4 +59,36 @@ class FastModeAirScanTest {
 		assertEquals(0, box[2]);
 		assertEquals(57, box[3]);
 	}
+
+	/** Small pockets of air in the body (table, clothes, skin folds on real CTs) do not widen the box. */
+	@Test
+	void smallPocketsAreNotLung() {
+		float[] s = chest();
+		// a 2×3 pocket low in the body, far from the lungs: 6 pixels, under 0.05 % of the slice (8.2 pixels)
+		for (int y = 110; y < 112; y++)
+			for (int x = 60; x < 63; x++) s[y * W + x] = -1000;
+		CtAnalysis.AirScan scan = new CtAnalysis.AirScan(H, W);
+		assertArrayEquals(new int[] { 40, 87, 30, 97, 2 * 48 * 26 }, scan.enclosedAir(s));
+		// the column profile is the lungs' own
+		assertEquals(40, scan.columnTop[30]);
+		assertEquals(87, scan.columnBottom[97]);
+		assertEquals(-1, scan.columnBottom[61]);
+		assertEquals(H, scan.columnTop[60]);
+	}
+
+	/**
+	 * An arm touching one image side (body on a few percent of it, as in LIDC-IDRI-0001's upper slices) with
+	 * lung-like blankets around the body is not a field of view cut through the lungs.
+	 */
+	@Test
+	void anArmOnTheBorderDoesNotMakeTheLungsCut() {
+		float[] s = chest();
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				if (s[y * W + x] == -1000 && (y > 110 || x + y < 40)) s[y * W + x] = -800;
+		// an "arm": rows 60..67 (6 % of the left side) of body from the border to the disc
+		for (int y = 60; y < 68; y++)
+			for (int x = 0; x < 10; x++) s[y * W + x] = 40;
+		assertArrayEquals(new int[] { 40, 87, 30, 97, 2 * 48 * 26 }, new CtAnalysis.AirScan(H, W).enclosedAir(s));
+	}
 }
