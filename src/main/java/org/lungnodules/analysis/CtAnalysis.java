@@ -97,6 +97,8 @@ public final class CtAnalysis {
 	static final int FAST_SPLIT_GAP = 2 * FAST_PIXEL_MARGIN + 16;
 	/** Fast-mode box sides are rounded up to multiples of this, so that few shapes reach the network. */
 	static final int FAST_BOX_QUANTUM = 16;
+	/** A fast-mode slice's box holds the enclosed air of the lung slices this close to it. */
+	static final int FAST_BOX_SLICES = CONTEXT;
 	private static final int CHUNKS_PER_CALL = 16;
 
 	/**
@@ -503,7 +505,7 @@ public final class CtAnalysis {
 			if (!keep) continue;
 			Arrays.fill(lo, h);
 			Arrays.fill(hi, -1);
-			for (int k = Math.max(0, z - FAST_SLICE_MARGIN); k <= Math.min(d - 1, z + FAST_SLICE_MARGIN); k++)
+			for (int k = Math.max(0, z - FAST_BOX_SLICES); k <= Math.min(d - 1, z + FAST_BOX_SLICES); k++)
 				if (lung[k])
 					for (int x = 0; x < w; x++) {
 						lo[x] = Math.min(lo[x], top[k][x]);

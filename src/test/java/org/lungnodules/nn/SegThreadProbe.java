@@ -28,8 +28,11 @@ public final class SegThreadProbe {
 			float[][] outA = new float[n][], outB = new float[n][];
 			ExecutorService ex = Executors.newFixedThreadPool(2);
 			for (int s = 0; s < 2; s++) ex.submit(() -> { ai.djl.pytorch.jni.JniUtils.setNumThreads(1); Thread.sleep(200); return null; });
-			for (String mode : args[2].split(",")) {
+			for (String modeArg : args[2].split(",")) {
+				String mode = modeArg;
 				long t0 = System.nanoTime();
+				unet.setChannelsLast(mode.endsWith("cl"));
+				mode = mode.replace("cl", "");
 				if (mode.equals("one")) {
 					for (int i = 0; i < n; i++) outA[i] = run(unet, in[i]);
 				} else {
@@ -47,7 +50,7 @@ public final class SegThreadProbe {
 				double diff = 0;
 				if (outA[0] != null && outB[0] != null)
 					for (int i = 0; i < n; i++) for (int j = 0; j < outA[i].length; j++) diff = Math.max(diff, Math.abs(outA[i][j] - outB[i][j]));
-				System.out.printf("%s: %.3f s/slice, diff %.2e, threads(main)=%d, VmHWM %d MB%n", mode, (System.nanoTime() - t0) / 1e9 / n, diff,
+				System.out.printf(modeArg + " %s: %.3f s/slice, diff %.2e, threads(main)=%d, VmHWM %d MB%n", mode, (System.nanoTime() - t0) / 1e9 / n, diff,
 					ai.djl.pytorch.jni.JniUtils.getNumThreads(), EngineEnvironment.processMemoryKb("VmHWM") / 1024);
 			}
 		}
