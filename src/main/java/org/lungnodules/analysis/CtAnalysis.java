@@ -352,7 +352,6 @@ public final class CtAnalysis {
 		int batch = settings.batchSlices();
 		SliceRing ring = new SliceRing(ct, batch + 2 * CONTEXT);
 		List<float[]> buffers = new ArrayList<>();
-		int done = 0;
 		segmentedPixels = 0;
 		for (int i = 0; i < boxes.size();) {
 			p.checkCanceled();
@@ -391,8 +390,7 @@ public final class CtAnalysis {
 						System.arraycopy(result, s * planeIn + y * pw, out, ((z - zBase) * h + box.y0 + y) * w + box.x0, box.width);
 				}
 			}
-			done = j;
-			p.report(SEGMENTING, done / (double) boxes.size());
+			p.report(SEGMENTING, j / (double) boxes.size());
 			i = j;
 		}
 		if (ring.nanCount > 0)

@@ -27,6 +27,18 @@ class FastModeAirScanTest {
 		return s;
 	}
 
+	/**
+	 * {@link #chest()} with a lung-like pad under the body and a lung-like corner: 20 % of the slice, far above
+	 * the 3 % limit, connected to the border.
+	 */
+	static float[] chestOnLungLikePads() {
+		float[] s = chest();
+		for (int y = 0; y < H; y++)
+			for (int x = 0; x < W; x++)
+				if (s[y * W + x] == -1000 && (y > 110 || x + y < 40)) s[y * W + x] = -800;
+		return s;
+	}
+
 	@Test
 	void enclosedAirIsTheLungs() {
 		int[] box = new CtAnalysis.AirScan(H, W).enclosedAir(chest());
@@ -35,12 +47,8 @@ class FastModeAirScanTest {
 
 	@Test
 	void lungLikeAirAroundTheBodyDoesNotMakeTheLungsCut() {
-		float[] s = chest();
-		// a lung-like pad under the body and a lung-like corner: 20 % of the slice, far above the 3 % limit,
-		// connected to the border, but no body on the border
-		for (int y = 0; y < H; y++)
-			for (int x = 0; x < W; x++)
-				if (s[y * W + x] == -1000 && (y > 110 || x + y < 40)) s[y * W + x] = -800;
+		float[] s = chestOnLungLikePads();
+		// no body on the border
 		int[] box = new CtAnalysis.AirScan(H, W).enclosedAir(s);
 		assertArrayEquals(new int[] { 40, 87, 30, 97, 2 * 48 * 26 }, box);
 	}
@@ -82,10 +90,7 @@ class FastModeAirScanTest {
 	 */
 	@Test
 	void anArmOnTheBorderDoesNotMakeTheLungsCut() {
-		float[] s = chest();
-		for (int y = 0; y < H; y++)
-			for (int x = 0; x < W; x++)
-				if (s[y * W + x] == -1000 && (y > 110 || x + y < 40)) s[y * W + x] = -800;
+		float[] s = chestOnLungLikePads();
 		// an "arm": rows 60..67 (6 % of the left side) of body from the border to the disc
 		for (int y = 60; y < 68; y++)
 			for (int x = 0; x < 10; x++) s[y * W + x] = 40;
